@@ -100,6 +100,8 @@ class Metric:
     # the number of frames the protocol reads from each video (None: all); the runner decodes accordingly
     @property
     def num_frames(self) -> int | None:
+        if isinstance(self.protocol, dict):
+            return self.protocol.get("num_frames")
         return getattr(self.protocol, "num_frames", None)
 
     def elapsed(self) -> float:

@@ -22,7 +22,7 @@ from typing import Iterator
 import numpy as np
 
 from vidbench.cache import atomic_path
-from vidbench.errors import VideoReadError, VidbenchError
+from vidbench.errors import VidbenchError, VideoReadError
 
 VIDEO_EXTS = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".gif", ".m4v", ".mpg", ".mpeg")
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")

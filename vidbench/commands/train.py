@@ -1,8 +1,8 @@
 """`vidbench train image|motion|tganv2|dtvnet` — each subcommand lives in vidbench/commands/train_<what>.py."""
 
-from vidbench.cli import LazyGroup
-
 import click
+
+from vidbench.cli import LazyGroup
 
 SUBVERBS = {
     "image": ("vidbench.commands.train_image", "Train StyleGAN2 (or BigGAN) on an image/video-frame dataset."),
