@@ -421,6 +421,14 @@ class Generator(nn.Module):
             i += 2
         return skip  # [B,3,size,size]
 
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None, noise_mode: NoiseMode = "random",
+               truncation: float = 1.0, truncation_latent: torch.Tensor | None = None) -> torch.Tensor:
+        """n images [n,3,size,size] (linear output, about [-1,1]) from z ~ N(0,I) drawn with ``generator``."""
+        dev = self.const_input.input.device
+        z = torch.randn(n, self.style_dim, generator=generator).to(dev)
+        return self(z, noise_mode=noise_mode, truncation=truncation, truncation_latent=truncation_latent)
+
     def forward(self, z: torch.Tensor, noise_mode: NoiseMode = "random", noise=None, truncation: float = 1.0,
                 truncation_latent: torch.Tensor | None = None, return_latents: bool = False):
         """G(z) = synthesis(mapping(z)); optional truncation towards ``truncation_latent`` (e.g. ``latent_avg``)."""
@@ -752,6 +760,7 @@ MODELS.add(
     config=StyleGAN2Config,
     tiny_config=tiny_config,
     loader=load_rosinality_checkpoint,
+    output_range=None,  # linear output, about [-1,1] (not clamped)
 )
 
 _DRIVE = "Google Drive link in the MoCoGAN-HD README (snap-research/MoCoGAN-HD, 'pretrained image generators')"

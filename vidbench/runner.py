@@ -12,7 +12,7 @@ import os
 import queue
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -96,6 +96,59 @@ def batched_videos(path: str | os.PathLike, batch_size: int, num_frames: int | N
     bar.close()
 
 
+def run_metric(
+    metric: Metric,
+    *,
+    fake_batches: Callable[[], Iterable[tuple[list[str], list[np.ndarray]]]] | None,
+    real_batches: Callable[[], Iterable[tuple[list[str], list[np.ndarray]]]] | None = None,
+    real_fingerprint: str | None = None,
+) -> tuple[dict, list[dict]]:
+    """Feed batches of (ids, uint8 videos) to ``metric`` by its kind; return (metric entry, per-video rows).
+
+    ``*_batches`` are zero-argument callables returning fresh iterables, so the real set is decoded only when its
+    cached statistics are missing.
+    """
+    name = metric.name
+    per_video: list[dict] = []
+    if metric.kind == "distribution":
+        if real_batches is None or fake_batches is None:
+            raise VidbenchError(f"{name} compares two sets: pass --real PATH as well as --fake PATH")
+        loader = getattr(metric, "try_load_real_cache", None)
+        if not (real_fingerprint and loader and loader(real_fingerprint)):
+            for _, vids in real_batches():
+                metric.update(vids, real=True)
+            saver = getattr(metric, "save_real_cache", None)
+            if saver and real_fingerprint:
+                saver(real_fingerprint)
+        for _, vids in fake_batches():
+            metric.update(vids, real=False)
+        result = metric.compute()
+    elif metric.kind == "sample":
+        if fake_batches is None:
+            raise VidbenchError(f"{name} scores one set: pass --fake PATH")
+        ids_all: list[str] = []
+        for ids, vids in fake_batches():
+            ids_all += ids
+            metric.update(vids)
+        result = metric.compute()
+        per_video = _per_video_rows(ids_all, result)
+    elif metric.kind == "paired":
+        if real_batches is None or fake_batches is None:
+            raise VidbenchError(f"{name} compares pairs: pass --real PATH (targets) and --fake PATH (predictions)")
+        ids_all = []
+        for (ids_r, vr), (ids_f, vf) in zip(real_batches(), fake_batches()):
+            ids_all += [f"{a}|{b}" for a, b in zip(ids_f, ids_r)]
+            metric.update(vf, vr)
+        result = metric.compute()
+        per_video = _per_video_rows(ids_all, result)
+    else:
+        raise VidbenchError(
+            f"{name} is a {metric.kind} metric: it needs a generator or latents, not video files; "
+            "use `vidbench eval --model ... --metrics " + name + "`"
+        )
+    return result, per_video
+
+
 def score_paths(
     metric_name: str,
     *,
@@ -110,50 +163,19 @@ def score_paths(
     T = metric.num_frames
     decoding = {"start": 0, "stride": 1, "num_frames": T, "decoder": "pyav-rgb24", "frames": "first T frames"}
     bs = max(1, int(options.batch_size))
-    per_video: list[dict] = []
-    if metric.kind == "distribution":
-        if real is None:
-            raise VidbenchError(f"{metric_name} compares two sets: pass --real PATH as well as --fake PATH")
-        fp = path_fingerprint(real, decoding)
-        loader = getattr(metric, "try_load_real_cache", None)
-        if not (loader and loader(fp)):
-            for _, vids in batched_videos(real, bs, T, limit, options.progress, "real"):
-                metric.update(vids, real=True)
-            saver = getattr(metric, "save_real_cache", None)
-            if saver:
-                saver(fp)
-        for _, vids in batched_videos(fake, bs, T, limit, options.progress, "fake"):
-            metric.update(vids, real=False)
-        result = metric.compute()
-    elif metric.kind == "sample":
-        if real is not None:
-            raise VidbenchError(f"{metric_name} scores one set: pass only --fake PATH (score real videos as --fake)")
-        ids_all: list[str] = []
-        for ids, vids in batched_videos(fake, bs, T, limit, options.progress, "videos"):
-            ids_all += ids
-            metric.update(vids)
-        result = metric.compute()
-        per_video = _per_video_rows(ids_all, result)
-    elif metric.kind == "paired":
-        if real is None:
-            raise VidbenchError(f"{metric_name} compares pairs: pass --real PATH (targets) and --fake PATH (predictions)")
+    if metric.kind == "sample" and real is not None:
+        raise VidbenchError(f"{metric_name} scores one set: pass only --fake PATH (score real videos as --fake)")
+    if metric.kind == "paired" and real is not None:
         n_r, n_f = count_videos(real), count_videos(fake)
         if n_r != n_f:
             raise VidbenchError(f"{metric_name}: --real has {n_r} videos but --fake has {n_f}; pairs must match 1:1")
-        ids_all = []
-        for (ids_r, vr), (ids_f, vf) in zip(
-            batched_videos(real, bs, T, limit, options.progress, "real"),
-            batched_videos(fake, bs, T, limit, False, "fake"),
-        ):
-            ids_all += [f"{a}|{b}" for a, b in zip(ids_f, ids_r)]
-            metric.update(vf, vr)
-        result = metric.compute()
-        per_video = _per_video_rows(ids_all, result)
-    else:
-        raise VidbenchError(
-            f"{metric_name} is a {metric.kind} metric: it needs a generator or latents, not video files; "
-            "use `vidbench eval --model ... --metrics " + metric_name + "`"
-        )
+    show = options.progress
+    result, per_video = run_metric(
+        metric,
+        fake_batches=lambda: batched_videos(fake, bs, T, limit, show, "fake"),
+        real_batches=None if real is None else (lambda: batched_videos(real, bs, T, limit, show, "real")),
+        real_fingerprint=None if real is None else path_fingerprint(real, decoding),
+    )
     result.setdefault("extra", {})["decoding"] = decoding
     return result, per_video
 

@@ -34,13 +34,13 @@ SPLIT_CODES = {"train": 0, "test": 1}
 DEFAULT_NUM_VIDEOS = {"train": 2_000, "test": 200}
 GENERATOR_VERSION = "synthetic_sky/1"
 
-_DAY_ZENITH = np.array([0.16, 0.36, 0.74])
-_DAY_HORIZON = np.array([0.70, 0.82, 0.93])
-_DUSK_ZENITH = np.array([0.20, 0.21, 0.42])
-_DUSK_HORIZON = np.array([0.98, 0.62, 0.36])
-_DAY_CLOUD = np.array([0.98, 0.98, 0.99])
-_DUSK_CLOUD = np.array([1.00, 0.74, 0.62])
-_GROUND = np.array([0.10, 0.12, 0.07])
+_DAY_ZENITH = np.array([0.16, 0.36, 0.74], np.float32)
+_DAY_HORIZON = np.array([0.70, 0.82, 0.93], np.float32)
+_DUSK_ZENITH = np.array([0.20, 0.21, 0.42], np.float32)
+_DUSK_HORIZON = np.array([0.98, 0.62, 0.36], np.float32)
+_DAY_CLOUD = np.array([0.98, 0.98, 0.99], np.float32)
+_DUSK_CLOUD = np.array([1.00, 0.74, 0.62], np.float32)
+_GROUND = np.array([0.10, 0.12, 0.07], np.float32)
 
 
 @dataclass(frozen=True)
@@ -74,19 +74,23 @@ def fbm_texture(rng: np.random.Generator, n: int, hurst: float) -> np.ndarray:
 
 
 def sample_wrap_bilinear(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Bilinear lookup of a periodic texture [N, N] at float coordinates (u = column, v = row), any shape."""
+    """Bilinear lookup of a periodic texture [N, N] (N a power of two) at float coordinates (u = column, v = row)."""
     n = tex.shape[0]
+    m = n - 1
+    flat = tex.ravel()
     u0 = np.floor(u)
     v0 = np.floor(v)
     fu = (u - u0).astype(np.float32)
     fv = (v - v0).astype(np.float32)
-    i0 = u0.astype(np.int64) % n
-    j0 = v0.astype(np.int64) % n
-    i1 = (i0 + 1) % n
-    j1 = (j0 + 1) % n
-    a = tex[j0, i0] * (1 - fu) + tex[j0, i1] * fu
-    b = tex[j1, i0] * (1 - fu) + tex[j1, i1] * fu
-    return a * (1 - fv) + b * fv
+    i0 = u0.astype(np.int64) & m
+    j0 = (v0.astype(np.int64) & m) * n
+    i1 = (i0 + 1) & m
+    j1 = (j0 + n) & (n * n - 1)
+    a = flat.take(j0 + i0)
+    a += (flat.take(j0 + i1) - a) * fu
+    b = flat.take(j1 + i0)
+    b += (flat.take(j1 + i1) - b) * fu
+    return a + (b - a) * fv
 
 
 class SyntheticSky(VideoDataset):
@@ -157,13 +161,13 @@ class SyntheticSky(VideoDataset):
         lit = np.clip(0.5 + 0.8 * (n1 - n1s), 0.0, 1.0)
 
         # light --------------------------------------------------------------------------------------------------
-        tau = (tau0 + (tau1 - tau0) * np.arange(T) / max(T - 1, 1))[:, None, None, None]  # [T,1,1,1]
+        tau = (tau0 + (tau1 - tau0) * np.arange(T, dtype=np.float32) / max(T - 1, 1)).astype(np.float32)[:, None, None, None]  # [T,1,1,1]
         e_n = np.clip(elev / max(1.0 - g, 1e-3), 0, 1)[None, ..., None] ** 0.6  # [1,S,S,1]
         zen = (1 - tau) * _DAY_ZENITH + tau * _DUSK_ZENITH  # [T,1,1,3]
         hor = (1 - tau) * _DAY_HORIZON + tau * _DUSK_HORIZON
         sky = hor + (zen - hor) * e_n  # [T,S,S,3]
         dist2 = ((xs / S - sun_x) ** 2 + (elev - sun_e) ** 2)[None, ..., None]
-        sky = sky + (0.25 + 0.35 * tau) * np.exp(-dist2 / 0.02) * np.array([1.0, 0.85, 0.6])
+        sky = sky + (0.25 + 0.35 * tau) * np.exp(-dist2 / 0.02) * np.array([1.0, 0.85, 0.6], np.float32)
         cloud = ((1 - tau) * _DAY_CLOUD + tau * _DUSK_CLOUD) * (0.62 + 0.38 * lit[..., None])
         shade = 1.0 - 0.35 * tau  # darker at dusk
         img = sky * (1 - dens[..., None]) + cloud * dens[..., None] * shade
