@@ -108,6 +108,32 @@ def psnr_frames(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0, cap
     return out
 
 
+def _band_matrix(n: int, taps: torch.Tensor) -> torch.Tensor:
+    """[n-k+1, n] matrix whose row i holds ``taps`` at columns i..i+k-1 (a valid 1-D correlation as a matmul)."""
+    k = taps.numel()
+    m = torch.zeros(n - k + 1, n, dtype=taps.dtype, device=taps.device)
+    idx = torch.arange(n - k + 1, device=taps.device)
+    for j in range(k):
+        m[idx, idx + j] = taps[j]
+    return m
+
+
+def _gaussian_filter_valid(x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+    """Separable 'valid' Gaussian filtering of [N, C, H, W] → [N, C, H-k+1, W-k+1].
+
+    Banded matrix products (BLAS) are ~10× faster than a grouped float64 conv on CPU for video-sized frames; very
+    large frames fall back to the grouped convolution (O(k) work per pixel instead of O(H)).
+    """
+    n, c, h, w = x.shape
+    k = taps.numel()
+    if max(h, w) <= 640:
+        kh, kw = _band_matrix(h, taps), _band_matrix(w, taps)
+        return kh @ x @ kw.T
+    wv = taps.view(1, 1, k, 1).expand(c, 1, k, 1)
+    wh = taps.view(1, 1, 1, k).expand(c, 1, 1, k)
+    return F.conv2d(F.conv2d(x, wv, groups=c), wh, groups=c)
+
+
 def ssim_frames(
     a: torch.Tensor,
     b: torch.Tensor,
@@ -123,17 +149,14 @@ def ssim_frames(
     SSIM map per channel from Gaussian-weighted local means/variances (population covariance), averaged over the
     pixels at least one window radius from the border, then over channels.
     """
-    n, c, h, w = a.shape
+    c, h, w = a.shape[1:]
     taps = gaussian_kernel_1d(sigma, truncate, dtype=a.dtype).to(a.device)
     k = taps.numel()
     if h < k or w < k:
         raise VidbenchError(f"SSIM needs frames of at least {k}×{k} pixels (the Gaussian window), got {h}×{w}")
     # five moments stacked along channels: [F, 5C, H, W]
     stack = torch.cat([a, b, a * a, b * b, a * b], dim=1)
-    groups = 5 * c
-    wv = taps.view(1, 1, k, 1).expand(groups, 1, k, 1)
-    wh = taps.view(1, 1, 1, k).expand(groups, 1, 1, k)
-    filt = F.conv2d(F.conv2d(stack, wv, groups=groups), wh, groups=groups)  # valid: [F, 5C, H-k+1, W-k+1]
+    filt = _gaussian_filter_valid(stack, taps)  # [F, 5C, H-k+1, W-k+1]
     ux, uy, uxx, uyy, uxy = filt.split(c, dim=1)
     vx = uxx - ux * ux
     vy = uyy - uy * uy

@@ -552,3 +552,63 @@ def make_i3d(weights: str | os.PathLike | None = None, *, random_init: bool = Fa
 
     resolved = resolve_weights(weights or "i3d.kinetics400_tfhub", weights_dir=weights_dir, download=download)
     return load_i3d(resolved.path, config), resolved
+
+
+# ---------------------------------------------------------------------------------------------------- TF reference graph
+def well_conditioned_variables(shapes: Mapping[str, tuple[int, ...]], seed: int = 0) -> dict[str, np.ndarray]:
+    """Seeded random values for the TF variables named in ``shapes`` (name → TF shape) that make a *discriminating*
+    parity check: He-normal conv kernels (fan-in = kT·kH·kW·Cin), BN beta / moving mean drawn away from 0 and moving
+    variance away from 1, logits kernel scaled to keep logits O(1). (The graph's own initialisers give logits ~1e-3
+    that barely depend on the input, so a wrong network would pass.)"""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name in sorted(shapes):
+        shape = tuple(int(s) for s in shapes[name])
+        leaf = name.split(":")[0].rsplit("/", 1)[-1]
+        n = int(np.prod(shape))
+        sign = rng.choice([-1.0, 1.0], size=n)
+        if leaf == "w":
+            fan_in = int(np.prod(shape[:-1]))
+            gain = 1.0 if "Logits" in name else 2.0
+            v = rng.normal(size=shape) * np.sqrt(gain / fan_in)
+        elif leaf == "b":
+            v = rng.normal(size=shape) * 0.3
+        elif leaf == "beta":
+            v = (sign * rng.uniform(0.05, 0.3, size=n)).reshape(shape)
+        elif leaf == "moving_mean":
+            v = (sign * rng.uniform(0.05, 0.3, size=n)).reshape(shape)
+        elif leaf == "moving_variance":
+            v = rng.uniform(0.3, 0.8, size=n) if rng.random() < 0.5 else rng.uniform(1.3, 2.5, size=n)
+            v = v.reshape(shape)
+        else:
+            raise KeyError(f"unexpected I3D variable {name}")
+        out[name] = v.astype(np.float32)
+    return out
+
+
+def tfhub_graph(module: str | os.PathLike):
+    """Import the TF-Hub I3D inference graph (the MetaGraph with no tags) into a fresh ``tf.Graph`` without TF-Hub.
+
+    ``module`` is a TF-Hub module folder or a ``saved_model.pb``. Returns ``(graph, input, output, variables,
+    saver)``: ``input_frames:0`` float32 [B,T,224,224,3] in [-1,1] and ``RGB/inception_i3d/Mean:0`` [B,400].
+    Recipe: PROTOCOLS.md (FVD, "Loading the TF-Hub graph without TF-Hub").
+    """
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    p = Path(module)
+    pb = p / "saved_model.pb" if p.is_dir() else p
+    if not pb.exists():
+        raise WeightsMissingError(f"{pb}: no saved_model.pb (pass a TF-Hub i3d-kinetics-400/1 module folder)")
+    sm = saved_model_pb2.SavedModel()
+    sm.ParseFromString(pb.read_bytes())
+    metas = [m for m in sm.meta_graphs if not list(m.meta_info_def.tags)]
+    if not metas:
+        raise VidbenchError(f"{pb}: no untagged (inference) MetaGraph; is this the TF-Hub I3D module?")
+    graph = tf.Graph()
+    with graph.as_default():
+        saver = tf.compat.v1.train.import_meta_graph(metas[0], clear_devices=True)
+        variables = tf.compat.v1.global_variables()
+    inp = graph.get_tensor_by_name("input_frames:0")
+    out = graph.get_tensor_by_name("RGB/inception_i3d/Mean:0")
+    return graph, inp, out, variables, saver

@@ -58,8 +58,8 @@ class SyntheticSkyConfig:
     tau_drift: float = 0.25  # max |change| of the time of day τ over one clip
 
 
-def fbm_texture(rng: np.random.Generator, n: int, hurst: float) -> np.ndarray:
-    """Periodic fractal noise [n, n] float32, zero mean, unit std (spectral synthesis of summed noise octaves)."""
+def fbm_spectrum(rng: np.random.Generator, n: int, hurst: float) -> np.ndarray:
+    """Half-plane spectrum [n, n//2+1] of periodic fractal noise: white noise times the envelope |f|^-(1+h)."""
     white = rng.standard_normal((n, n))
     fy = np.fft.fftfreq(n)[:, None]
     fx = np.fft.rfftfreq(n)[None, :]
@@ -68,16 +68,30 @@ def fbm_texture(rng: np.random.Generator, n: int, hurst: float) -> np.ndarray:
     env = f ** (-(1.0 + hurst))
     env[0, 0] = 0.0  # no DC
     env[f > 0.35] = 0.0  # drop the finest octave (aliasing)
-    tex = np.fft.irfft2(np.fft.rfft2(white) * env, s=(n, n))
-    tex -= tex.mean()
-    return (tex / (tex.std() + 1e-12)).astype(np.float32)
+    return np.fft.rfft2(white) * env
+
+
+def texture_from_spectrum(spec: np.ndarray, n: int, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Real texture [n, n] float32 of ``spec`` translated by ``shift`` = (du, dv) texture px: tex'(p) = tex(p + shift)."""
+    if shift != (0.0, 0.0):
+        fy = np.fft.fftfreq(n)[:, None]
+        fx = np.fft.rfftfreq(n)[None, :]
+        spec = spec * np.exp(2j * np.pi * (fx * shift[0] + fy * shift[1]))
+    return np.fft.irfft2(spec, s=(n, n)).astype(np.float32)
+
+
+def fbm_texture(rng: np.random.Generator, n: int, hurst: float) -> np.ndarray:
+    """Periodic fractal noise [n, n] float32, zero mean, unit std (spectral synthesis of summed noise octaves)."""
+    tex = texture_from_spectrum(fbm_spectrum(rng, n, hurst), n)
+    return tex / (tex.std() + 1e-12)
 
 
 def sample_wrap_bilinear(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Bilinear lookup of a periodic texture [N, N] (N a power of two) at float coordinates (u = column, v = row)."""
-    n = tex.shape[0]
+    """Bilinear lookup of periodic textures [N, N] or [K, N, N] (N a power of two) at float coordinates
+    (u = column, v = row) of any shape; returns ``u.shape`` or ``[K, *u.shape]``."""
+    n = tex.shape[-1]
     m = n - 1
-    flat = tex.ravel()
+    flat = tex.reshape(-1, n * n)
     u0 = np.floor(u)
     v0 = np.floor(v)
     fu = (u - u0).astype(np.float32)
@@ -86,11 +100,12 @@ def sample_wrap_bilinear(tex: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.nd
     j0 = (v0.astype(np.int64) & m) * n
     i1 = (i0 + 1) & m
     j1 = (j0 + n) & (n * n - 1)
-    a = flat.take(j0 + i0)
-    a += (flat.take(j0 + i1) - a) * fu
-    b = flat.take(j1 + i0)
-    b += (flat.take(j1 + i1) - b) * fu
-    return a + (b - a) * fv
+    a = flat[:, j0 + i0]
+    a += (flat[:, j0 + i1] - a) * fu
+    b = flat[:, j1 + i0]
+    b += (flat[:, j1 + i1] - b) * fu
+    out = a + (b - a) * fv
+    return out if tex.ndim == 3 else out[0]
 
 
 class SyntheticSky(VideoDataset):
@@ -118,7 +133,7 @@ class SyntheticSky(VideoDataset):
         rng = item_rng(self.seed, SPLIT_CODES[self.split], index)
         S, T, N = c.size, c.num_frames, c.texture_size
         hurst = rng.uniform(*c.hurst)
-        tex = fbm_texture(rng, N, hurst)
+        spec = fbm_spectrum(rng, N, hurst)
         g = rng.uniform(0.12, 0.28)
         y_h = S * (1.0 - g)
         coverage, soft = rng.uniform(*c.coverage), rng.uniform(*c.softness)
@@ -153,12 +168,15 @@ class SyntheticSky(VideoDataset):
         # clouds (all frames at once) ----------------------------------------------------------------------------
         u1 = X * scale1 + off1[0] + w1[0] * t  # [T, S, S]
         v1 = D * scale1 + off1[1] + w1[1] * t
-        n1 = sample_wrap_bilinear(tex, u1, v1)
-        n1s = sample_wrap_bilinear(tex, u1 + 2.0 * sun_dir[0], v1 - 2.0 * sun_dir[1])
-        n2 = sample_wrap_bilinear(tex, X * scale2 + off2[0] + w2[0] * t, D * scale2 + off2[1] + w2[1] * t)
+        # texture, and (texture - texture moved 2 px towards the sun) for self-shadowing, sampled together
+        tex = texture_from_spectrum(spec, N)
+        std = tex.std() + 1e-12
+        toward_sun = texture_from_spectrum(spec, N, (2.0 * float(sun_dir[0]), -2.0 * float(sun_dir[1])))
+        n1, n1_edge = sample_wrap_bilinear(np.stack([tex, tex - toward_sun]) / std, u1, v1)
+        n2 = sample_wrap_bilinear(tex / std, X * scale2 + off2[0] + w2[0] * t, D * scale2 + off2[1] + w2[1] * t)
         n = n1 + 0.6 * n2
         dens = np.clip((n - coverage) / soft, 0.0, 1.0) * haze  # [T, S, S]
-        lit = np.clip(0.5 + 0.8 * (n1 - n1s), 0.0, 1.0)
+        lit = np.clip(0.5 + 0.8 * n1_edge, 0.0, 1.0)
 
         # light --------------------------------------------------------------------------------------------------
         tau = (tau0 + (tau1 - tau0) * np.arange(T, dtype=np.float32) / max(T - 1, 1)).astype(np.float32)[:, None, None, None]  # [T,1,1,1]
