@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from vidbench.metrics.base import Metric, MetricOptions, as_video_list, random_init_requested
 
 from vidbench.errors import VidbenchError
-from vidbench.metrics.base import Metric, MetricOptions, as_video_list, random_init_requested
 from vidbench.records import metric_result
 from vidbench.registry import METRICS
 

@@ -7,7 +7,8 @@ variant uses the biased ddof=0), Fréchet distance
 
 with the trace term computed robustly. ``Tr((S1 S2)^{1/2})`` equals ``Tr((sqrt(S1) S2 sqrt(S1))^{1/2})`` because
 ``S1 S2`` and ``sqrt(S1) S2 sqrt(S1)`` are similar; the latter is symmetric positive semi-definite, so its square root
-trace is the sum of the square roots of its (clamped at 0) eigenvalues — no complex parts, no ``scipy.linalg.sqrtm``
+trace is the sum of the square roots of its (non-negative) eigenvalues, i.e. the sum of the singular values of
+``sqrt(S1) sqrt(S2)`` (square roots by ``eigh`` with eigenvalues clamped at 0) — no complex parts, no ``scipy.linalg.sqrtm``
 (whose ``disp`` argument is deprecated in SciPy >= 1.17), no ill-conditioned non-symmetric solves.
 
 :class:`FeatureStats` accumulates in float64 a running count, sum and sum of outer products, so memory is O(D^2)
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FeatureStats", "frechet_distance", "frechet_distance_from_features", "sqrt_psd"]
+__all__ = ["FeatureStats", "FrechetReference", "frechet_distance", "frechet_distance_from_features", "sqrt_psd"]
 
 
 class FeatureStats:
@@ -165,7 +166,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2) (Heusel et al. 2017, Eq. in §FID; FVD Eq. 2).
 
     ``||mu1-mu2||^2 + Tr(S1) + Tr(S2) - 2 Tr((S1 S2)^{1/2})`` with the trace term as the sum of square roots of the
-    eigenvalues (clamped at 0) of the symmetric PSD matrix ``sqrt(S1) S2 sqrt(S1)``. All arithmetic in float64.
+    eigenvalues of the symmetric PSD matrix ``sqrt(S1) S2 sqrt(S1)``, computed as the singular values of
+    ``sqrt(S1) sqrt(S2)``. All arithmetic in float64.
     """
     mu1 = np.atleast_1d(np.asarray(mu1, dtype=np.float64))
     mu2 = np.atleast_1d(np.asarray(mu2, dtype=np.float64))
@@ -179,11 +181,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
         if not np.all(np.isfinite(a)):
             raise ValueError(f"frechet_distance: {name} contains NaN or Inf")
     diff = mu1 - mu2
-    r1 = sqrt_psd(s1)
-    m = r1 @ s2 @ r1
-    m = (m + m.T) / 2.0
-    eig = np.clip(np.linalg.eigvalsh(m), 0.0, None)
-    tr_covmean = float(np.sum(np.sqrt(eig)))
+    # eig(sqrt(S1) S2 sqrt(S1)) = sv(sqrt(S1) sqrt(S2))^2 (>= 0 by construction): summing the singular values keeps
+    # rounding at eps*|S| instead of sqrt(eps*|S|) per null direction, so identical rank-deficient sets give ~1e-12.
+    r1, r2 = sqrt_psd(s1), sqrt_psd(s2)
+    tr_covmean = float(np.sum(np.linalg.svd(r1 @ r2, compute_uv=False)))
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
 
 
@@ -194,3 +195,23 @@ def frechet_distance_from_features(feats1, feats2, ddof: int = 1) -> float:
     s1.update(a)
     s2.update(b)
     return frechet_distance(s1.mean(), s1.cov(ddof), s2.mean(), s2.cov(ddof))
+
+
+class FrechetReference:
+    """A fixed reference Gaussian (e.g. the real set) with ``sqrt(S1)`` computed once, for many distances to it
+    (bootstrap resamples, FD-vs-N curves). ``distance(mu2, s2)`` equals :func:`frechet_distance`."""
+
+    def __init__(self, mu, sigma):
+        self.mu = np.atleast_1d(np.asarray(mu, dtype=np.float64))
+        self.sigma = np.atleast_2d(np.asarray(sigma, dtype=np.float64))
+        self.root = sqrt_psd(self.sigma)
+        self.trace = float(np.trace(self.sigma))
+
+    def distance(self, mu2, sigma2) -> float:
+        mu2 = np.atleast_1d(np.asarray(mu2, dtype=np.float64))
+        s2 = np.atleast_2d(np.asarray(sigma2, dtype=np.float64))
+        if mu2.shape != self.mu.shape or s2.shape != self.sigma.shape:
+            raise ValueError(f"FrechetReference.distance: shape mismatch {mu2.shape} / {s2.shape}")
+        diff = self.mu - mu2
+        tr_covmean = float(np.sum(np.linalg.svd(self.root @ sqrt_psd(s2), compute_uv=False)))
+        return float(diff @ diff + self.trace + np.trace(s2) - 2.0 * tr_covmean)

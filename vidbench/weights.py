@@ -42,6 +42,7 @@ class WeightSpec:
     description: str = ""
     source: str = ""  # human-readable: where to get the file
     is_dir: bool = False  # e.g. a TF-Hub module folder
+    member: str | None = None  # for folders: the file inside that size/git_blob_sha1 describe (e.g. the data shard)
 
     @property
     def verification(self) -> str:
@@ -116,8 +117,16 @@ def _search_dirs(weights_dir: str | os.PathLike | None) -> list[Path]:
     return dirs
 
 
+def _blob_target(path: Path, spec: WeightSpec) -> Path:
+    """The file a spec's size / git blob SHA-1 apply to: the folder's ``member`` for folder specs, else ``path``."""
+    if path.is_dir() and spec.member:
+        return path / spec.member
+    return path
+
+
 def verify_file(path: Path, spec: WeightSpec) -> tuple[str, str | bool]:
     """Return (sha256, verified). Raises VidbenchError when a published hash does not match."""
+    path = Path(path)
     digest = sha256_file(path)
     if spec.sha256:
         if digest != spec.sha256:
@@ -126,12 +135,13 @@ def verify_file(path: Path, spec: WeightSpec) -> tuple[str, str | bool]:
                 "the file is corrupt or a different release — delete it and fetch again"
             )
         return digest, "sha256"
-    if spec.git_blob_sha1 and path.is_file():
-        if spec.size is not None and path.stat().st_size != spec.size:
-            raise VidbenchError(f"{path}: size {path.stat().st_size} != registered {spec.size} bytes for {spec.name}")
-        blob = git_blob_sha1_file(path)
+    target = _blob_target(path, spec)
+    if spec.git_blob_sha1 and target.is_file():
+        if spec.size is not None and target.stat().st_size != spec.size:
+            raise VidbenchError(f"{target}: size {target.stat().st_size} != registered {spec.size} bytes for {spec.name}")
+        blob = git_blob_sha1_file(target)
         if blob != spec.git_blob_sha1:
-            raise VidbenchError(f"{path}: git blob SHA-1 {blob} does not match the registered {spec.name}")
+            raise VidbenchError(f"{target}: git blob SHA-1 {blob} does not match the registered {spec.name}")
         return digest, "git-blob-sha1"
     return digest, False
 
@@ -155,6 +165,24 @@ def find_spec_by_hash(sha256: str) -> WeightSpec | None:
     return None
 
 
+def find_spec_by_git_blob(path: str | os.PathLike) -> WeightSpec | None:
+    """A registered spec without sha256 whose git blob SHA-1 (and size, when given) matches ``path``."""
+    path = Path(path)
+    blobs: dict[Path, str] = {}
+    for e in WEIGHTS.entries():
+        spec = e.obj
+        if not isinstance(spec, WeightSpec) or spec.sha256 or not spec.git_blob_sha1:
+            continue
+        target = _blob_target(path, spec)
+        if not target.is_file() or (spec.size is not None and target.stat().st_size != spec.size):
+            continue
+        if target not in blobs:
+            blobs[target] = git_blob_sha1_file(target)
+        if blobs[target] == spec.git_blob_sha1:
+            return spec
+    return None
+
+
 def get_spec(name: str) -> WeightSpec:
     entry = WEIGHTS.get(name)
     if not isinstance(entry.obj, WeightSpec):  # pragma: no cover
@@ -171,7 +199,10 @@ def resolve_weights(
     if p.exists():
         digest = sha256_file(p)
         spec = find_spec_by_hash(digest)
-        return ResolvedWeights(p, digest, "sha256" if spec else False, spec)
+        if spec is not None:
+            return ResolvedWeights(p, digest, "sha256", spec)
+        spec = find_spec_by_git_blob(p)
+        return ResolvedWeights(p, digest, "git-blob-sha1" if spec else False, spec)
     if text not in WEIGHTS and (os.sep in text or text.endswith((".pt", ".pth", ".npz", ".pkl", ".ckpt"))):
         raise WeightsMissingError(f"{text}: no such weights file")
     spec = get_spec(text)
@@ -231,8 +262,10 @@ def download_weights(spec: WeightSpec, dest_dir: str | os.PathLike | None = None
         tmp.unlink(missing_ok=True)
         if isinstance(e, (VidbenchError, KeyboardInterrupt)):
             raise
-        if isinstance(e, OSError):
-            raise WeightsMissingError(f"{spec.name}: download from {spec.url} failed ({e}); nothing was cached") from None
+        if isinstance(e, Exception):  # OSError, http.client.IncompleteRead, ...: one clear line
+            raise WeightsMissingError(
+                f"{spec.name}: download from {spec.url} failed ({type(e).__name__}: {e}); nothing was cached"
+            ) from None
         raise
     return final
 

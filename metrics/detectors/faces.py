@@ -292,7 +292,13 @@ class FacenetEmbedder:
         from PIL import Image
 
         crops, found = [], np.zeros(T, dtype=bool)
-        faces = self._mtcnn([Image.fromarray(f) for f in frames])  # list of [3,160,160] (standardised) or None
+        images = [Image.fromarray(f) for f in frames]
+        try:
+            faces = self._mtcnn(images)  # batched: list of [3,160,160] (standardised) or None
+        except ValueError:
+            # facenet-pytorch 2.5.3 with numpy >= 2 fails in batch mode when some images have no face
+            # (ragged np.array of boxes); detect one image at a time instead
+            faces = [self._mtcnn(im) for im in images]
         for t, face in enumerate(faces):
             if face is not None:
                 crops.append(face)

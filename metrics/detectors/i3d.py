@@ -463,6 +463,7 @@ I3D_WEIGHTS = (
             source="download the compressed TF-Hub module and unpack it to a folder named i3d-kinetics-400_1 "
             "(hash/size apply to variables/variables.data-00000-of-00001)",
             is_dir=True,
+            member="variables/variables.data-00000-of-00001",
         ),
         aliases=("i3d",),
     ),
@@ -479,6 +480,7 @@ I3D_WEIGHTS = (
             source="github.com/deepmind/kinetics-i3d data/checkpoints/rgb_scratch/ (folder with model.ckpt.index and "
             "model.ckpt.data-00000-of-00001)",
             is_dir=True,
+            member="model.ckpt.data-00000-of-00001",
         )
     ),
     register_weights(

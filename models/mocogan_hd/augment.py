@@ -66,11 +66,11 @@ def augment_paper(x: torch.Tensor, generator: torch.Generator | None = None) -> 
     return torch.where(flip, x.flip(3), x)
 
 
-def augment_released(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Released ``warp``: border-band cutout (always), then one of flip / colour / affine (uniformly)."""
+def cutout_released(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Released cutout: a square of side round(H·r − 0.5), r ~ U(0.125, 0.25), set to 0, placed in a band along one
+    of the four borders (top: h₀ ~ U(0, 0.25 − r), w₀ ~ U(0, 0.75); bottom: h₀ ~ U(0.75, 1 − r); left/right alike)."""
     b, c, h, w = x.shape
     dev, g = x.device, generator
-    # cutout: square of side round(H·r − 0.5), r ~ U(0.125, 0.25), in a band along one border
     r = _u(b, 0.125, 0.25, g, dev)
     side = torch.round(h * r - 0.5).long()
     border = torch.randint(0, 4, (b,), generator=g).to(dev)  # 0 top, 1 bottom, 2 left, 3 right
@@ -81,7 +81,14 @@ def augment_released(x: torch.Tensor, generator: torch.Generator | None = None) 
     ws = torch.where(border == 2, near, torch.where(border == 3, far, along))
     top = torch.round(hs * (h - 1) - 0.5).long().clamp(min=0)
     left = torch.round(ws * (w - 1) - 0.5).long().clamp(min=0)
-    x = x * cutout_mask(h, w, top, left, side, side).to(x.dtype)
+    return x * cutout_mask(h, w, top, left, side, side).to(x.dtype)
+
+
+def augment_released(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Released ``warp``: border-band cutout (always), then one of flip / colour / affine (uniformly)."""
+    b, c, h, w = x.shape
+    dev, g = x.device, generator
+    x = cutout_released(x, g)
     # one of three
     which = torch.randint(0, 3, (b,), generator=g).to(dev)
     flip = (torch.rand(b, generator=g) < 0.5).to(dev) & (which == 0)
@@ -105,4 +112,4 @@ def augment(x: torch.Tensor, mode: str = "paper", generator: torch.Generator | N
     raise ValueError(f"augment mode must be 'paper' or 'released', got {mode!r}")
 
 
-__all__ = ["affine", "augment", "augment_paper", "augment_released", "cutout_mask"]
+__all__ = ["affine", "augment", "cutout_released", "augment_paper", "augment_released", "cutout_mask"]

@@ -128,73 +128,41 @@ class PatchImageDiscriminator(MultiScalePatchGAN):
 class ContrastiveImageDiscriminator(nn.Module):
     """D_I with the projection head F of Eqn. 6 on a BigGAN trunk (no self-attention).
 
-    ``trunk.features(x)`` must return the pooled feature [B, C] (ReLU, sum over H, W) of a BigGAN discriminator.
-    head="paper": logit = SN-Linear(C→1)(feat); F = FC(C→256) → ReLU → FC(256→256) (App. A.2.2).
-    head="released": h = ReLU(SN-Linear(C→256)(feat)); logit = SN-Linear(256→1)(h); F = proj2(ReLU(proj1(h))).
-    forward(x [B,3,H,W]) -> (logit [B,1], projection [B, proj_dim]).
+    ``trunk.features(x)`` returns the penultimate feature h [B, C] of a BigGAN discriminator and ``trunk.linear`` is
+    its last layer (C -> 1). head="paper": h = ReLU-sum-pooled trunk output (C = 16·ch), logit = linear(h),
+    F = FC(C→256) → ReLU → FC(256→256) (App. A.2.2: D_I minus its last layer, plus a 2-layer projection head).
+    head="released": the trunk is built with ``proj_dim=256`` so h = ReLU(SN-Linear(16·ch→256)(pooled)) is shared
+    by the logit ``linear`` (256→1) and the head proj2(ReLU(proj1(h))) (``MoCoGAN-HD@27356ba:models/D_img.py``).
+    forward(x [B,3,H,W]) -> (logit [B,1], projection [B, proj_dim]). Spectral norm on the head layers.
     """
 
     def __init__(self, trunk: nn.Module, feat_dim: int, proj_dim: int = 256, head: str = "paper"):
         super().__init__()
+        if head not in ("paper", "released"):
+            raise ValueError(f"head must be 'paper' or 'released', got {head!r}")
         self.trunk = trunk
         self.head = head
-        sn = lambda m: spectral_norm(m)  # noqa: E731
-        if head == "paper":
-            self.linear = sn(nn.Linear(feat_dim, 1))
-            self.proj1 = sn(nn.Linear(feat_dim, proj_dim))
-            self.proj2 = sn(nn.Linear(proj_dim, proj_dim))
-        elif head == "released":
-            self.proj0 = sn(nn.Linear(feat_dim, proj_dim))
-            self.linear = sn(nn.Linear(proj_dim, 1))
-            self.proj1 = sn(nn.Linear(proj_dim, proj_dim))
-            self.proj2 = sn(nn.Linear(proj_dim, proj_dim))
-        else:
-            raise ValueError(f"head must be 'paper' or 'released', got {head!r}")
-        for m in self.modules():
-            if isinstance(m, nn.Linear) and m not in set(trunk.modules()):
-                nn.init.orthogonal_(m.parametrizations.weight.original)
+        if not isinstance(getattr(trunk, "linear", None), nn.Module):
+            self.logit = spectral_norm(nn.Linear(feat_dim, 1))
+        self.proj1 = spectral_norm(nn.Linear(feat_dim, proj_dim))
+        self.proj2 = spectral_norm(nn.Linear(proj_dim, proj_dim))
+        for m in (self.proj1, self.proj2):
+            nn.init.orthogonal_(m.parametrizations.weight.original)
 
     def forward(self, x: torch.Tensor):
-        feat = self.trunk.features(x)  # [B, C]
-        if self.head == "released":
-            feat = F.relu(self.proj0(feat))  # [B, 256]
-        logit = self.linear(feat)  # [B, 1]
-        proj = self.proj2(F.relu(self.proj1(feat)))  # [B, proj_dim]
+        h = self.trunk.features(x)  # [B, C]
+        last = self.logit if hasattr(self, "logit") else self.trunk.linear
+        logit = last(h)  # [B, 1]
+        proj = self.proj2(F.relu(self.proj1(h)))  # [B, proj_dim]
         return logit, proj
 
 
 def build_biggan_image_discriminator(resolution: int, ch: int = 96, proj_dim: int = 256, head: str = "paper"):
-    """BigGAN D (no attention, ReLU, SN, ortho init) at ``resolution`` wrapped with the contrastive heads."""
-    try:
-        from vidbench.models.biggan import BigGANDiscriminator
-    except ImportError as e:  # pragma: no cover - the BigGAN module is written by another issue
-        raise ImportError(f"the contrastive D_I needs vidbench.models.biggan.BigGANDiscriminator ({e})") from e
-    trunk = _make_biggan_trunk(BigGANDiscriminator, resolution, ch)
-    with torch.no_grad():
-        feat_dim = trunk.features(torch.zeros(1, 3, resolution, resolution)).shape[1]
-    return ContrastiveImageDiscriminator(trunk, feat_dim, proj_dim, head)
+    """BigGAN D (no attention, ReLU, SN, ortho init; ``vidbench.models.biggan``) with the contrastive heads."""
+    from vidbench.models.biggan import BigGANDiscriminator
 
-
-def _make_biggan_trunk(cls, resolution: int, ch: int):
-    import inspect
-
-    params = inspect.signature(cls).parameters
-    kw = {}
-    for name, val in (("resolution", resolution), ("ch", ch), ("D_ch", ch), ("attention", False), ("attn", "0"),
-                      ("self_attention", False), ("use_attention", False)):
-        if name in params:
-            kw[name] = val
-    if "config" in params or "cfg" in params:  # config-object style constructor
-        import vidbench.models.biggan as bg
-
-        cfg_cls = getattr(bg, "BigGANDiscriminatorConfig", None) or getattr(bg, "BigGANConfig", None)
-        if cfg_cls is not None:
-            import dataclasses
-
-            names = {f.name for f in dataclasses.fields(cfg_cls)}
-            ckw = {k: v for k, v in kw.items() if k in names}
-            return cls(cfg_cls(**ckw))
-    return cls(**kw)
+    trunk = BigGANDiscriminator(resolution, ch, attention="", proj_dim=proj_dim if head == "released" else None)
+    return ContrastiveImageDiscriminator(trunk, int(trunk.feature_dim), proj_dim, head)
 
 
 # ------------------------------------------------------------------------------------------------ memory bank / EMA

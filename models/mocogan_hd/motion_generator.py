@@ -223,7 +223,7 @@ class MotionGenerator(nn.Module):
 
 def build_motion_generator(cfg, basis=None, std=None) -> MotionGenerator:
     """G_M from a (resolved) :class:`~.config.MoCoGANHDConfig`."""
-    from .config import resolve_config
+    from vidbench.models.mocogan_hd.config import resolve_config
 
     cfg = resolve_config(cfg)
     return MotionGenerator(

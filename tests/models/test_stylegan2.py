@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import pickle
 
-import torch  # noqa: I001  (before anything that may import tensorflow)
-
 import numpy as np
 import pytest
 import scipy.signal
+import torch  # noqa: I001  (before anything that may import tensorflow)
+from vidbench.models import stylegan2 as sg
 
 from vidbench.errors import VidbenchError
-from vidbench.models import stylegan2 as sg
 from vidbench.registry import MODELS, WEIGHTS
 
 
@@ -185,6 +184,8 @@ def test_modulated_conv_matches_hand_computation():
     conv = sg.ModulatedConv2d(4, 5, 3, style_dim=6)
     x, s = torch.randn(2, 4, 7, 7), torch.randn(2, 6)
     out = conv(x, s).detach().numpy().astype(np.float64)
+    conv.fused = True  # grouped-conv form must agree too
+    np.testing.assert_allclose(conv(x, s).detach().numpy(), out, rtol=1e-4, atol=1e-5)
     W = conv.weight.detach().numpy()[0].astype(np.float64)  # [5,4,3,3]
     A, bmod = conv.modulation.weight.detach().numpy(), conv.modulation.bias.detach().numpy()
     for b in range(2):
@@ -204,6 +205,18 @@ def test_minibatch_stddev_hand_computed():
     assert out.shape == (8, 7, 4, 4)
     for b in range(8):
         np.testing.assert_allclose(out[b, 6].numpy(), sd[b % 2], rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["up", "down"])
+def test_fused_and_unfused_resampling_agree(kind):
+    torch.manual_seed(0)
+    conv = sg.ModulatedConv2d(3, 4, 3, style_dim=5, upsample=kind == "up", downsample=kind == "down")
+    x, s = torch.randn(2, 3, 8, 8), torch.randn(2, 5)
+    a = conv(x, s)
+    conv.fused = True
+    b = conv(x, s)
+    assert a.shape == b.shape == ((2, 4, 16, 16) if kind == "up" else (2, 4, 4, 4))
+    assert torch.allclose(a, b, atol=1e-5)
 
 
 def test_noise_modes_and_w_plus():

@@ -9,6 +9,19 @@ import click
 from vidbench.registry import REGISTRIES
 
 
+def _protocol_text(protocol) -> str:
+    """Compact ``key=value`` text of a protocol dataclass/dict (what `list metrics` shows under each name)."""
+    if protocol is None:
+        return ""
+    from vidbench.records import protocol_dict
+
+    try:
+        d = protocol_dict(protocol)
+    except TypeError:
+        return ""
+    return ", ".join(f"{k}={v}" for k, v in d.items())
+
+
 @click.command()
 @click.argument("kind", type=click.Choice(sorted(REGISTRIES)))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
@@ -23,9 +36,17 @@ def command(kind, as_json):
     rows = []
     aliases = reg.aliases()
     for e in reg.entries():
-        extra = e.meta.get("summary", "")
+        extra = e.meta.get("summary", "") or _protocol_text(e.meta.get("protocol"))
         al = [a for a, n in aliases.items() if n == e.name]
-        rows.append({"name": e.name, "description": e.description, "aliases": al, "summary": extra})
+        row = {"name": e.name, "description": e.description, "aliases": al, "summary": extra}
+        if e.meta.get("protocol") is not None and not isinstance(e.meta.get("protocol"), str):
+            try:
+                from vidbench.records import protocol_dict
+
+                row["protocol"] = protocol_dict(e.meta["protocol"])
+            except TypeError:
+                pass
+        rows.append(row)
     patterns = [p for p, _ in reg._resolvers]
     if as_json:
         click.echo(json.dumps({"kind": kind, "entries": rows, "patterns": patterns}, indent=2))

@@ -123,7 +123,7 @@ class VideoDataset:
         if self._fingerprint is None:
             self._fingerprint = fingerprint_of(
                 {
-                    "dataset": self.name,
+                    "dataset": getattr(self, "fingerprint_name", None) or self.name,
                     "split": self.split,
                     "source": self._source_manifest(),
                     "config": self.config,
@@ -163,6 +163,11 @@ class VideoDataset:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}[{self.split}] n={len(self)} T={self.num_frames} fp={self.fingerprint()}>"
+
+
+def collate_clips(clips: list[Clip]) -> tuple[np.ndarray, list[str]]:
+    """``collate_fn`` for a torch DataLoader over a dataset: (uint8 [B, T, H, W, 3], ids)."""
+    return np.stack([c.video for c in clips]), [c.id for c in clips]
 
 
 def warn_skipped(name: str, n_skipped: int, n_total: int, reason: str) -> None:

@@ -50,6 +50,7 @@ _PIL_FILTERS = ("nearest", "bilinear", "bicubic", "lanczos")
 class MovingMNISTConfig:
     num_frames: int = 16  # frames per clip (MoCoGAN-HD trains on 16-frame clips)
     size: int = 64  # canvas side (Srivastava et al. 2015 use 64×64); 128 supported
+    stride: int = 1  # keep every stride-th generated frame (same option name as the real datasets)
     num_digits: int = 2  # digits per video (Srivastava et al. 2015)
     num_videos: int = 0  # 0 -> 10,000 (train) / 1,000 (test); generated lazily
     digit_size: int = 0  # pasted digit frame; 0 -> round(28 * size / 64) (MNIST's 28×28 at 64×64)
@@ -195,8 +196,8 @@ class MovingMNIST(VideoDataset):
             raise VidbenchError(f"moving_mnist: unknown split {split!r}; choose train or test")
         if config.size < 16:
             raise VidbenchError(f"moving_mnist: size must be >= 16, got {config.size}")
-        if config.num_frames < 1 or config.num_digits < 1:
-            raise VidbenchError("moving_mnist: num_frames and num_digits must be >= 1")
+        if config.num_frames < 1 or config.num_digits < 1 or config.stride < 1:
+            raise VidbenchError("moving_mnist: num_frames, num_digits and stride must be >= 1")
         self.name, self.split, self.seed = "moving_mnist", split, int(seed)
         self.config = config
         self.fps = 10.0  # nominal playback rate of the generated clips
@@ -231,8 +232,9 @@ class MovingMNIST(VideoDataset):
         c = self.config
         pool, labels, _ = self._pool()
         prm = self.sample_parameters(index)
-        pos = np.stack([bounce_trajectory(prm["p0"][k], prm["v0"][k], c.num_frames, prm["limit"])
-                        for k in range(c.num_digits)])  # [K, T, 2]
+        n_gen = (c.num_frames - 1) * c.stride + 1
+        pos = np.stack([bounce_trajectory(prm["p0"][k], prm["v0"][k], n_gen, prm["limit"])
+                        for k in range(c.num_digits)])[:, :: c.stride]  # [K, T, 2]
         video = render_moving_digits(pool[prm["digits"]], pos, c.size)  # uint8 [T, S, S, 3]
         meta = {"digit_pool_index": prm["digits"].tolist(), "digit_labels": labels[prm["digits"]].tolist(),
                 "positions": np.round(pos).astype(int).tolist(), "digit_size": self.digit_size}

@@ -47,6 +47,7 @@ _GROUND = np.array([0.10, 0.12, 0.07], np.float32)
 class SyntheticSkyConfig:
     num_frames: int = 16  # frames per clip
     size: int = 64  # output side; MoCoGAN-HD trains Sky at 128 (§4.1)
+    stride: int = 1  # keep every stride-th rendered frame (same option name as the real datasets)
     num_videos: int = 0  # 0 -> 2,000 (train) / 200 (test); generated lazily
     texture_size: int = 128  # periodic cloud texture side (power of two: FFT synthesis)
     hurst: tuple[float, float] = (0.45, 0.85)  # fBm roughness range: amplitude envelope |f|^-(1+h)
@@ -117,8 +118,8 @@ class SyntheticSky(VideoDataset):
         super().__init__()
         if split not in SPLIT_CODES:
             raise VidbenchError(f"synthetic_sky: unknown split {split!r}; choose train or test")
-        if config.size < 8 or config.num_frames < 1:
-            raise VidbenchError("synthetic_sky: size must be >= 8 and num_frames >= 1")
+        if config.size < 8 or config.num_frames < 1 or config.stride < 1:
+            raise VidbenchError("synthetic_sky: size must be >= 8, num_frames and stride >= 1")
         if config.texture_size & (config.texture_size - 1):
             raise VidbenchError(f"synthetic_sky: texture_size must be a power of two, got {config.texture_size}")
         self.name, self.split, self.seed, self.config = "synthetic_sky", split, int(seed), config
@@ -139,14 +140,14 @@ class SyntheticSky(VideoDataset):
         coverage, soft = rng.uniform(*c.coverage), rng.uniform(*c.softness)
         ang1 = rng.uniform(0, 2 * np.pi)
         sp1 = rng.uniform(*c.wind)
-        w1 = sp1 * np.array([np.cos(ang1), np.sin(ang1)])
+        w1 = (sp1 * float(np.cos(ang1)), sp1 * float(np.sin(ang1)))  # python floats keep arrays float32
         ang2 = ang1 + rng.uniform(-0.8, 0.8)
-        w2 = 0.45 * sp1 * np.array([np.cos(ang2), np.sin(ang2)])
+        w2 = (0.45 * sp1 * float(np.cos(ang2)), 0.45 * sp1 * float(np.sin(ang2)))
         scale1 = N / rng.uniform(2.5, 4.5)  # texture px per plane unit
         scale2 = scale1 * rng.uniform(1.6, 2.4)
-        off1, off2 = rng.uniform(0, N, 2), rng.uniform(0, N, 2)
+        off1, off2 = rng.uniform(0, N, 2).tolist(), rng.uniform(0, N, 2).tolist()
         tau0 = rng.uniform(0, 1) ** 2  # most clips by day
-        tau1 = np.clip(tau0 + rng.uniform(-c.tau_drift, c.tau_drift), 0, 1)
+        tau1 = float(np.clip(tau0 + rng.uniform(-c.tau_drift, c.tau_drift), 0, 1))
         sun_x, sun_e = rng.uniform(0, 1), rng.uniform(0.05, 0.6)
         sun_dir = np.array([sun_x - 0.5, 1.0])
         sun_dir /= np.linalg.norm(sun_dir)
@@ -163,7 +164,7 @@ class SyntheticSky(VideoDataset):
         D = 1.0 / (elev + 0.08)
         X = (xs / S - 0.5) * D * c.fov
         haze = np.exp(-(D - 1.0) / c.haze) * (elev > 0)
-        t = np.arange(T, dtype=np.float32)[:, None, None]  # [T, 1, 1]
+        t = (np.arange(T, dtype=np.float32) * c.stride)[:, None, None]  # [T, 1, 1] rendered frame times
 
         # clouds (all frames at once) ----------------------------------------------------------------------------
         u1 = X * scale1 + off1[0] + w1[0] * t  # [T, S, S]
@@ -179,7 +180,7 @@ class SyntheticSky(VideoDataset):
         lit = np.clip(0.5 + 0.8 * n1_edge, 0.0, 1.0)
 
         # light --------------------------------------------------------------------------------------------------
-        tau = (tau0 + (tau1 - tau0) * np.arange(T, dtype=np.float32) / max(T - 1, 1)).astype(np.float32)[:, None, None, None]  # [T,1,1,1]
+        tau = (tau0 + (tau1 - tau0) * t[:, 0, 0] / max((T - 1) * c.stride, 1)).astype(np.float32)[:, None, None, None]  # [T,1,1,1]
         e_n = np.clip(elev / max(1.0 - g, 1e-3), 0, 1)[None, ..., None] ** 0.6  # [1,S,S,1]
         zen = (1 - tau) * _DAY_ZENITH + tau * _DUSK_ZENITH  # [T,1,1,3]
         hor = (1 - tau) * _DAY_HORIZON + tau * _DUSK_HORIZON

@@ -1,0 +1,327 @@
+"""The FID InceptionV3 (TF ``inception-2015-12-05`` graph, as ported by pytorch-fid / torch-fidelity).
+
+Architecture (Szegedy et al. 2016, with the TF-graph quirks FID depends on, CHECKPOINT_FORMATS.md §7): 94
+conv(bias=False)+BatchNorm(eps 1e-3)+ReLU units named exactly as the release files (``Conv2d_1a_3x3`` …
+``Mixed_7c``), average pools in the A/C/E_1 blocks with ``count_include_pad=False``, a **max** pool in ``Mixed_7c``'s
+pool branch, global average pooling to the 2048-d FID feature ("pool3"), and ``fc`` 2048→1008 (1008 TF classes).
+
+Input pipeline (torch-fidelity / TF FID): uint8 RGB → float 0..255 → TF1-exact bilinear resize to 299×299
+(:func:`vidbench.metrics.resize.resize_bilinear_tf1`) → ``(x - 128) / 128``. The pytorch-fid pipeline
+(``torch.nn.functional.interpolate``, ``2·x/255 − 1``) is selectable with ``resize="torch"`` for comparisons.
+
+Weights: ``inception_v3.fid`` = pytorch-fid ``pt_inception-2015-12-05-6726825d.pth`` (sha256 published, 472 tensors,
+with or without 94 ``num_batches_tracked``); torch-fidelity's ``weights-inception-2015-12-05-6726825d.pth`` has the same
+names (and, per third-party records, the same bytes). ``inception_v3[random-init]`` builds random weights for tests.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vidbench.errors import VidbenchError
+from vidbench.registry import DETECTORS
+from vidbench.weights import WeightSpec, register_weights, resolve_weights
+
+FID_INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+
+INCEPTION_FID = register_weights(
+    WeightSpec(
+        name="inception_v3.fid",
+        filename="pt_inception-2015-12-05-6726825d.pth",
+        url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+        sha256=FID_INCEPTION_SHA256,
+        size=95_628_359,  # third-party record (CHECKPOINT_FORMATS.md §7)
+        license="Apache-2.0 (TF inception-2015-12-05 weights; pytorch-fid code)",
+        description="FID InceptionV3 (TF inception-2015-12-05 graph ported by pytorch-fid), 2048-d pool3 features",
+        source="mseitzer/pytorch-fid release fid_weights",
+    ),
+    aliases=("inception_v3", "pt_inception"),
+)
+INCEPTION_FID_TORCHFIDELITY = register_weights(
+    WeightSpec(
+        name="inception_v3.fid_torchfidelity",
+        filename="weights-inception-2015-12-05-6726825d.pth",
+        url="https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth",
+        sha256=FID_INCEPTION_SHA256,  # third-party records: byte-identical to the pytorch-fid file
+        size=95_628_359,
+        license="Apache-2.0",
+        description="torch-fidelity copy of the FID InceptionV3 weights (same tensor names)",
+        source="toshas/torch-fidelity release v0.2.0",
+    ),
+)
+
+
+# ----------------------------------------------------------------------------------------------- building blocks
+class BasicConv2d(nn.Module):
+    """conv (no bias) → BatchNorm(eps=1e-3) → ReLU; keys ``<p>.conv.weight``, ``<p>.bn.*``."""
+
+    def __init__(self, cin: int, cout: int, **kw: Any):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, bias=False, **kw)
+        self.bn = nn.BatchNorm2d(cout, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn(self.conv(x)))
+
+
+def _avg3(x: torch.Tensor) -> torch.Tensor:
+    # TF graph: 3x3 stride-1 SAME average pool that ignores padded zeros
+    return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+
+
+class InceptionA(nn.Module):
+    """Mixed_5b/5c/5d: 1x1 | 1x1→5x5 | 1x1→3x3→3x3 | avgpool→1x1; out 224 + pool_features."""
+
+    def __init__(self, cin: int, pool_features: int):
+        super().__init__()
+        self.branch1x1 = BasicConv2d(cin, 64, kernel_size=1)
+        self.branch5x5_1 = BasicConv2d(cin, 48, kernel_size=1)
+        self.branch5x5_2 = BasicConv2d(48, 64, kernel_size=5, padding=2)
+        self.branch3x3dbl_1 = BasicConv2d(cin, 64, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(64, 96, kernel_size=3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(96, 96, kernel_size=3, padding=1)
+        self.branch_pool = BasicConv2d(cin, pool_features, kernel_size=1)
+
+    def forward(self, x):
+        b1 = self.branch1x1(x)
+        b5 = self.branch5x5_2(self.branch5x5_1(x))
+        b3 = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        bp = self.branch_pool(_avg3(x))
+        return torch.cat([b1, b5, b3, bp], 1)
+
+
+class InceptionB(nn.Module):
+    """Mixed_6a (grid reduction 35→17): 3x3/2 | 1x1→3x3→3x3/2 | maxpool/2; out 384 + 96 + cin."""
+
+    def __init__(self, cin: int):
+        super().__init__()
+        self.branch3x3 = BasicConv2d(cin, 384, kernel_size=3, stride=2)
+        self.branch3x3dbl_1 = BasicConv2d(cin, 64, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(64, 96, kernel_size=3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(96, 96, kernel_size=3, stride=2)
+
+    def forward(self, x):
+        b3 = self.branch3x3(x)
+        bd = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        return torch.cat([b3, bd, F.max_pool2d(x, 3, stride=2)], 1)
+
+
+class InceptionC(nn.Module):
+    """Mixed_6b..6e: factorised 7x7 branches with c7 channels; out 4 × 192 = 768."""
+
+    def __init__(self, cin: int, c7: int):
+        super().__init__()
+        self.branch1x1 = BasicConv2d(cin, 192, kernel_size=1)
+        self.branch7x7_1 = BasicConv2d(cin, c7, kernel_size=1)
+        self.branch7x7_2 = BasicConv2d(c7, c7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7_3 = BasicConv2d(c7, 192, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_1 = BasicConv2d(cin, c7, kernel_size=1)
+        self.branch7x7dbl_2 = BasicConv2d(c7, c7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_3 = BasicConv2d(c7, c7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7dbl_4 = BasicConv2d(c7, c7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_5 = BasicConv2d(c7, 192, kernel_size=(1, 7), padding=(0, 3))
+        self.branch_pool = BasicConv2d(cin, 192, kernel_size=1)
+
+    def forward(self, x):
+        b1 = self.branch1x1(x)
+        b7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
+        bd = self.branch7x7dbl_1(x)
+        for m in (self.branch7x7dbl_2, self.branch7x7dbl_3, self.branch7x7dbl_4, self.branch7x7dbl_5):
+            bd = m(bd)
+        return torch.cat([b1, b7, bd, self.branch_pool(_avg3(x))], 1)
+
+
+class InceptionD(nn.Module):
+    """Mixed_7a (grid reduction 17→8): 1x1→3x3/2 | 1x1→1x7→7x1→3x3/2 | maxpool/2; out 320 + 192 + cin."""
+
+    def __init__(self, cin: int):
+        super().__init__()
+        self.branch3x3_1 = BasicConv2d(cin, 192, kernel_size=1)
+        self.branch3x3_2 = BasicConv2d(192, 320, kernel_size=3, stride=2)
+        self.branch7x7x3_1 = BasicConv2d(cin, 192, kernel_size=1)
+        self.branch7x7x3_2 = BasicConv2d(192, 192, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7x3_3 = BasicConv2d(192, 192, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7x3_4 = BasicConv2d(192, 192, kernel_size=3, stride=2)
+
+    def forward(self, x):
+        b3 = self.branch3x3_2(self.branch3x3_1(x))
+        b7 = self.branch7x7x3_4(self.branch7x7x3_3(self.branch7x7x3_2(self.branch7x7x3_1(x))))
+        return torch.cat([b3, b7, F.max_pool2d(x, 3, stride=2)], 1)
+
+
+class InceptionE(nn.Module):
+    """Mixed_7b (avg pool, count_include_pad=False) and Mixed_7c (max pool — a TF-graph quirk); out 2048."""
+
+    def __init__(self, cin: int, pool: str):
+        super().__init__()
+        self.pool = pool
+        self.branch1x1 = BasicConv2d(cin, 320, kernel_size=1)
+        self.branch3x3_1 = BasicConv2d(cin, 384, kernel_size=1)
+        self.branch3x3_2a = BasicConv2d(384, 384, kernel_size=(1, 3), padding=(0, 1))
+        self.branch3x3_2b = BasicConv2d(384, 384, kernel_size=(3, 1), padding=(1, 0))
+        self.branch3x3dbl_1 = BasicConv2d(cin, 448, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(448, 384, kernel_size=3, padding=1)
+        self.branch3x3dbl_3a = BasicConv2d(384, 384, kernel_size=(1, 3), padding=(0, 1))
+        self.branch3x3dbl_3b = BasicConv2d(384, 384, kernel_size=(3, 1), padding=(1, 0))
+        self.branch_pool = BasicConv2d(cin, 192, kernel_size=1)
+
+    def forward(self, x):
+        b1 = self.branch1x1(x)
+        b3 = self.branch3x3_1(x)
+        b3 = torch.cat([self.branch3x3_2a(b3), self.branch3x3_2b(b3)], 1)
+        bd = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
+        bd = torch.cat([self.branch3x3dbl_3a(bd), self.branch3x3dbl_3b(bd)], 1)
+        p = _avg3(x) if self.pool == "avg" else F.max_pool2d(x, 3, stride=1, padding=1)
+        return torch.cat([b1, b3, bd, self.branch_pool(p)], 1)
+
+
+# ----------------------------------------------------------------------------------------------- network
+class FIDInceptionV3(nn.Module):
+    """InceptionV3 of the FID graph; ``forward(x)`` on preprocessed [N,3,299,299] → dict(pool3 [N,2048], logits)."""
+
+    RESIZE_MODES = ("tf1", "torch")
+
+    def __init__(self, resize: str = "tf1"):
+        super().__init__()
+        if resize not in self.RESIZE_MODES:
+            raise VidbenchError(f"FID InceptionV3: resize must be one of {self.RESIZE_MODES}, got {resize!r}")
+        self.resize = resize
+        self.Conv2d_1a_3x3 = BasicConv2d(3, 32, kernel_size=3, stride=2)
+        self.Conv2d_2a_3x3 = BasicConv2d(32, 32, kernel_size=3)
+        self.Conv2d_2b_3x3 = BasicConv2d(32, 64, kernel_size=3, padding=1)
+        self.Conv2d_3b_1x1 = BasicConv2d(64, 80, kernel_size=1)
+        self.Conv2d_4a_3x3 = BasicConv2d(80, 192, kernel_size=3)
+        self.Mixed_5b = InceptionA(192, pool_features=32)
+        self.Mixed_5c = InceptionA(256, pool_features=64)
+        self.Mixed_5d = InceptionA(288, pool_features=64)
+        self.Mixed_6a = InceptionB(288)
+        self.Mixed_6b = InceptionC(768, c7=128)
+        self.Mixed_6c = InceptionC(768, c7=160)
+        self.Mixed_6d = InceptionC(768, c7=160)
+        self.Mixed_6e = InceptionC(768, c7=192)
+        self.Mixed_7a = InceptionD(768)
+        self.Mixed_7b = InceptionE(1280, pool="avg")
+        self.Mixed_7c = InceptionE(2048, pool="max")
+        self.fc = nn.Linear(2048, 1008)
+
+    def preprocess(self, images_uint8: torch.Tensor) -> torch.Tensor:
+        """uint8 (or 0..255 float) [N,3,H,W] → network input [N,3,299,299]."""
+        from vidbench.metrics.resize import resize_bilinear_tf1
+
+        x = images_uint8.to(torch.float32)
+        if self.resize == "tf1":  # TF FID / torch-fidelity: resize 0..255 values, then (x-128)/128
+            x = resize_bilinear_tf1(x, (299, 299))
+            return (x - 128.0) / 128.0
+        # pytorch-fid: [0,1], torch bilinear (align_corners=False), then 2x-1
+        x = F.interpolate(x / 255.0, size=(299, 299), mode="bilinear", align_corners=False)
+        return 2.0 * x - 1.0
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        x = self.Conv2d_1a_3x3(x)  # [N,32,149,149]
+        x = self.Conv2d_2a_3x3(x)  # [N,32,147,147]
+        x = self.Conv2d_2b_3x3(x)  # [N,64,147,147]
+        x = F.max_pool2d(x, 3, stride=2)  # [N,64,73,73]
+        x = self.Conv2d_3b_1x1(x)  # [N,80,73,73]
+        x = self.Conv2d_4a_3x3(x)  # [N,192,71,71]
+        x = F.max_pool2d(x, 3, stride=2)  # [N,192,35,35]
+        x = self.Mixed_5d(self.Mixed_5c(self.Mixed_5b(x)))  # [N,288,35,35]
+        x = self.Mixed_6a(x)  # [N,768,17,17]
+        x = self.Mixed_6e(self.Mixed_6d(self.Mixed_6c(self.Mixed_6b(x))))  # [N,768,17,17]
+        x = self.Mixed_7a(x)  # [N,1280,8,8]
+        x = self.Mixed_7c(self.Mixed_7b(x))  # [N,2048,8,8]
+        pool = x.mean(dim=(2, 3))  # [N,2048] FID "pool3" feature
+        return {"pool3": pool, "logits": self.fc(pool)}  # logits [N,1008]
+
+    @torch.no_grad()
+    def features(self, images_uint8: torch.Tensor) -> torch.Tensor:
+        """uint8 [N,3,H,W] → 2048-d pool3 features (float32)."""
+        return self(self.preprocess(images_uint8))["pool3"]
+
+
+# ----------------------------------------------------------------------------------------------- loader
+NUM_TENSORS = 472  # 94 convs + 94 × 4 BN tensors + fc weight/bias (CHECKPOINT_FORMATS.md §7)
+
+
+def load_fid_inception_state_dict(path: str | os.PathLike, model: FIDInceptionV3) -> dict:
+    """Load the pytorch-fid / torch-fidelity weight file into ``model`` with explicit key and shape checks.
+
+    The file's names equal ours; ``*.num_batches_tracked`` is optional (torch-fidelity's converter writes none);
+    ``AuxLogits.*`` (torchvision files) are refused with a hint, since those are the ImageNet weights, not FID's.
+    """
+    try:
+        sd = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001
+        raise VidbenchError(f"{path}: not a readable torch state_dict ({type(e).__name__}: {e})") from None
+    if not isinstance(sd, dict):
+        raise VidbenchError(f"{path}: expected a state_dict, got {type(sd).__name__}")
+    if any(k.startswith("AuxLogits.") for k in sd) or ("fc.weight" in sd and tuple(sd["fc.weight"].shape) == (1000, 2048)):
+        raise VidbenchError(
+            f"{path}: looks like torchvision's ImageNet inception_v3 (1000 classes / AuxLogits), not the FID weights "
+            f"{INCEPTION_FID.filename} ({INCEPTION_FID.url})"
+        )
+    own = model.state_dict()
+    core = {k for k in sd if not k.endswith("num_batches_tracked")}
+    missing = sorted(k for k in own if k not in sd and not k.endswith("num_batches_tracked"))
+    unexpected = sorted(k for k in sd if k not in own)
+    if missing or unexpected or len(core) != NUM_TENSORS:
+        raise VidbenchError(
+            f"{path}: not the FID InceptionV3 layout ({len(core)} tensors, expected {NUM_TENSORS}; "
+            f"missing e.g. {missing[:3]}, unexpected e.g. {unexpected[:3]})"
+        )
+    new = {}
+    for k, v in own.items():
+        if k not in sd:
+            new[k] = v
+            continue
+        if tuple(sd[k].shape) != tuple(v.shape):
+            raise VidbenchError(f"{path}: {k} has shape {list(sd[k].shape)}, expected {list(v.shape)}")
+        new[k] = sd[k].to(v.dtype)
+    model.load_state_dict(new, strict=True)
+    return {"tensors": len(core)}
+
+
+class InceptionFeatureExtractor:
+    """uint8 images → 2048-d FID features, batched; resolves/loads weights or builds ``[random-init]``."""
+
+    dim = 2048
+
+    def __init__(self, *, weights: str | None = None, weights_dir: str | os.PathLike | None = None,
+                 random_init: bool = False, device: str = "cpu", batch_size: int = 32, resize: str = "tf1",
+                 seed: int = 0):
+        self.device = torch.device(device)
+        self.batch_size = int(batch_size)
+        torch.manual_seed(seed)
+        self.net = FIDInceptionV3(resize=resize).eval()
+        if random_init:
+            self.weights_hash, self.weights_verified, self.registered = None, False, False
+            self.label = "inception_v3[random-init]"
+        else:
+            r = resolve_weights(weights or INCEPTION_FID.name, weights_dir=weights_dir)
+            load_fid_inception_state_dict(r.path, self.net)
+            self.weights_hash, self.weights_verified, self.registered = r.sha256, r.verified, r.registered
+            self.label = "inception_v3.fid" if r.registered else "inception_v3[user-weights]"
+        self.net.to(self.device)
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """uint8 [N,H,W,3] → float64 [N,2048]."""
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+            raise VidbenchError(f"FID features: expected uint8 [N,H,W,3], got {images.dtype} {list(images.shape)}")
+        out = []
+        for i in range(0, images.shape[0], self.batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(images[i:i + self.batch_size])).to(self.device)
+            out.append(self.net.features(x.permute(0, 3, 1, 2)).double().cpu().numpy())  # [b,2048]
+        return np.concatenate(out) if out else np.zeros((0, self.dim))
+
+
+@DETECTORS.register("inception_v3", description="FID InceptionV3 (TF inception-2015-12-05, pytorch-fid weights), "
+                    "2048-d pool3; TF1-exact resize to 299", aliases=("inception_v3.fid",),
+                    weights=(INCEPTION_FID.name,))
+def make_inception_v3(**kw: Any) -> InceptionFeatureExtractor:
+    return InceptionFeatureExtractor(**kw)

@@ -1,0 +1,180 @@
+"""FID: InceptionV3 loader on a file with the documented key list, preprocessing, metric vs scipy, callback."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+import torchvision
+from vidbench.metrics.base import MetricOptions
+from vidbench.metrics.fid import FID, FidProtocol, make_fid_callback
+
+from vidbench.errors import VidbenchError, WeightsMissingError
+from vidbench.registry import DETECTORS, METRICS
+
+DOCUMENTED_SHAPES = {  # CHECKPOINT_FORMATS.md §7
+    "Conv2d_1a_3x3.conv.weight": (32, 3, 3, 3),
+    "Conv2d_2a_3x3.conv.weight": (32, 32, 3, 3),
+    "Conv2d_2b_3x3.conv.weight": (64, 32, 3, 3),
+    "Conv2d_3b_1x1.conv.weight": (80, 64, 1, 1),
+    "Conv2d_4a_3x3.conv.weight": (192, 80, 3, 3),
+    "Mixed_5b.branch1x1.conv.weight": (64, 192, 1, 1),
+    "Mixed_5b.branch5x5_1.conv.weight": (48, 192, 1, 1),
+    "Mixed_5b.branch5x5_2.conv.weight": (64, 48, 5, 5),
+    "Mixed_5b.branch3x3dbl_3.conv.weight": (96, 96, 3, 3),
+    "Mixed_5b.branch_pool.conv.weight": (32, 192, 1, 1),
+    "Mixed_6a.branch3x3.conv.weight": (384, 288, 3, 3),
+    "Mixed_7c.branch3x3_2a.conv.weight": (384, 384, 1, 3),
+    "fc.weight": (1008, 2048),
+    "fc.bias": (1008,),
+}
+
+
+def reference_fid_inception_file(path, with_tracked=False):
+    """A fake release file: names/shapes from an independent implementation (torchvision's Inception3 with 1008
+    classes and no aux head, whose attribute names pytorch-fid reuses), checked against the documented facts."""
+    ref = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False, num_classes=1008)
+    g = torch.Generator().manual_seed(0)
+    sd = {}
+    for k, v in ref.state_dict().items():
+        if k.endswith("num_batches_tracked"):
+            if with_tracked:
+                sd[k] = torch.tensor(0, dtype=torch.int64)
+            continue
+        if k.endswith("running_var"):
+            sd[k] = torch.rand(v.shape, generator=g) + 0.5
+        else:
+            sd[k] = torch.randn(v.shape, generator=g) * 0.05
+    assert len([k for k in sd if not k.endswith("num_batches_tracked")]) == 472  # documented tensor count
+    for k, shape in DOCUMENTED_SHAPES.items():
+        assert tuple(sd[k].shape) == shape, k
+    torch.save(sd, path)
+    return sd
+
+
+@pytest.mark.parametrize("with_tracked", [False, True])
+def test_loader_on_documented_layout(tmp_path, with_tracked):
+    from vidbench.metrics.detectors.inception_v3 import FIDInceptionV3, load_fid_inception_state_dict
+
+    path = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
+    sd = reference_fid_inception_file(path, with_tracked)
+    net = FIDInceptionV3()
+    assert load_fid_inception_state_dict(path, net)["tensors"] == 472
+    own = net.state_dict()
+    for k in ("Conv2d_1a_3x3.conv.weight", "Mixed_6e.branch7x7dbl_5.bn.running_var", "Mixed_7c.branch_pool.conv.weight",
+              "fc.bias"):
+        assert torch.equal(own[k], sd[k])
+
+
+def test_loader_refuses_torchvision_imagenet_and_wrong_shapes(tmp_path):
+    from vidbench.metrics.detectors.inception_v3 import FIDInceptionV3, load_fid_inception_state_dict
+
+    tv = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False).state_dict()
+    torch.save(tv, tmp_path / "tv.pth")
+    with pytest.raises(VidbenchError, match="torchvision"):
+        load_fid_inception_state_dict(tmp_path / "tv.pth", FIDInceptionV3())
+    sd = reference_fid_inception_file(tmp_path / "ok.pth")
+    sd["Mixed_5b.branch5x5_2.conv.weight"] = torch.zeros(64, 48, 3, 3)
+    torch.save(sd, tmp_path / "bad.pth")
+    with pytest.raises(VidbenchError, match="branch5x5_2"):
+        load_fid_inception_state_dict(tmp_path / "bad.pth", FIDInceptionV3())
+
+
+def test_preprocess_hand_cases():
+    from vidbench.metrics.detectors.inception_v3 import FIDInceptionV3
+
+    x = torch.full((1, 3, 40, 30), 200, dtype=torch.uint8)
+    y = FIDInceptionV3(resize="tf1").preprocess(x)
+    assert tuple(y.shape) == (1, 3, 299, 299)
+    torch.testing.assert_close(y, torch.full_like(y, (200 - 128) / 128))  # (x - 128) / 128
+    y2 = FIDInceptionV3(resize="torch").preprocess(x)
+    torch.testing.assert_close(y2, torch.full_like(y2, 2 * 200 / 255 - 1))  # pytorch-fid: 2x/255 - 1
+
+
+def test_missing_weights_error_names_url(tmp_path):
+    m = METRICS.get("fid50k").obj("fid50k", MetricOptions(weights_dir=str(tmp_path)))
+    with pytest.raises(WeightsMissingError, match="pt_inception-2015-12-05-6726825d.pth") as ei:
+        m.update(np.zeros((2, 8, 8, 3), np.uint8), real=True)
+    assert "github.com/mseitzer/pytorch-fid" in str(ei.value)
+
+
+class _LinearExtractor:
+    """Fake extractor: fixed random projection of the pixels to 2048-d (for metric-logic tests)."""
+
+    dim = 2048
+    label = "fake"
+    weights_hash = None
+    weights_verified = False
+    registered = False
+
+    def __init__(self, pixels):
+        self.w = np.random.default_rng(1).normal(size=(pixels, 2048)) / np.sqrt(pixels)
+
+    def __call__(self, images):
+        return images.reshape(len(images), -1).astype(np.float64) / 255.0 @ self.w
+
+
+def _scipy_fid(f1, f2):
+    """Reference FID with scipy.linalg.sqrtm. With few samples S1 = A^T A/(n-1) has rank < n, and the non-zero
+    eigenvalues of S1 S2 are those of the small n x n matrix A S2 A^T/(n-1), so Tr sqrt(S1 S2) = Tr sqrtm(that)."""
+    mu1, mu2 = f1.mean(0), f2.mean(0)
+    s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
+    a = f1 - mu1  # [n,D]
+    small = a @ s2 @ a.T / (len(f1) - 1)  # [n,n]
+    tr_covmean = np.trace(scipy.linalg.sqrtm(small).real)
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * tr_covmean)
+
+
+def test_metric_matches_scipy_identical_and_shuffled(rng):
+    real = rng.integers(0, 256, size=(6, 5, 4, 4, 3), dtype=np.uint8)  # 6 videos x 5 frames = 30 images
+    fake = np.clip(real.astype(int) + rng.integers(-60, 60, size=real.shape), 0, 255).astype(np.uint8)
+    ext = _LinearExtractor(4 * 4 * 3)
+    m = FID("fid_t", FidProtocol(num_fake=30), MetricOptions(), extractor=ext)
+    m.update(real[:4], real=True)
+    m.update(list(real[4:]), real=True)
+    m.update(fake, real=False)
+    r = m.compute()
+    ref = _scipy_fid(ext(real.reshape(-1, 4, 4, 3)), ext(fake.reshape(-1, 4, 4, 3)))
+    assert r["value"] == pytest.approx(ref, rel=1e-4, abs=1e-8)
+    assert r["n_real"] == 30 and r["n_fake"] == 30 and r["comparable"] is False
+    m.reset(keep_real=True)
+    m.update(fake[::-1, ::-1], real=False)  # shuffled frames: same statistics
+    assert m.compute()["value"] == pytest.approx(r["value"], rel=1e-9)
+    m.reset(keep_real=True)
+    m.update(real, real=False)
+    assert abs(m.compute()["value"]) < 1e-6
+
+
+def test_random_init_inception_end_to_end_and_callback(rng):
+    real = rng.integers(0, 256, size=(3, 2, 24, 24, 3), dtype=np.uint8)  # 6 frames
+    fake_float = torch.from_numpy(rng.uniform(-1, 1, size=(5, 3, 24, 24)).astype(np.float32))
+    opts = MetricOptions(detector="inception_v3[random-init]", batch_size=8)
+    m = METRICS.get("fid5").obj("fid5", opts)
+    assert m.name == "fid5[random-init]"
+    m.update(real, real=True)
+    fake_u8 = np.round((fake_float.numpy().transpose(0, 2, 3, 1) + 1) * 127.5).clip(0, 255).astype(np.uint8)
+    m.update(fake_u8, real=False)
+    r = m.compute()
+    assert r["detector"] == "inception_v3[random-init]" and r["comparable"] is False and np.isfinite(r["value"])
+    feats_r = m.extractor(real.reshape(-1, 24, 24, 3))
+    feats_f = m.extractor(fake_u8)
+    assert feats_r.shape == (6, 2048)
+    assert r["value"] == pytest.approx(_scipy_fid(feats_r, feats_f), rel=1e-3)
+
+    calls = []
+
+    def sample_fn(b):
+        start = sum(calls)
+        calls.append(b)
+        return fake_float[start:start + b]
+
+    cb = make_fid_callback([im for v in real for im in v], n=5, batch_size=2, random_init=True)
+    assert cb(sample_fn) == pytest.approx(r["value"], rel=1e-6)
+    assert calls == [2, 2, 1] and cb.last_result["n_real"] == 6
+
+
+def test_registry_entries():
+    e = METRICS.get("fid50k")
+    assert e.meta["kind"] == "distribution" and e.meta["protocol"].num_fake == 50_000
+    assert METRICS.get("fid10k").meta["protocol"].num_fake == 10_000
+    assert METRICS.get("fid2048").meta["protocol"].num_fake == 2048
+    assert "inception_v3" in DETECTORS.names()
