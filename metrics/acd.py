@@ -205,7 +205,9 @@ class ACD(Metric):
             comparable=comparable, elapsed_s=self.elapsed(), warnings=warnings, n_fake=n,
             extra={"videos_with_value": self._n_valid, "videos_without_value": self._videos_no_value,
                    "frames_total": self._frames_total, "frames_without_face": self._frames_no_face,
-                   "std_over_videos": std},
+                   "std_over_videos": std,
+                   "per_video": {"acd": [d["acd"] for d in self._per_video],
+                                 "frames_without_face": [d["frames_without_face"] for d in self._per_video]}},
         )
 
 

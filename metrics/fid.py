@@ -21,14 +21,16 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
 from vidbench.metrics.base import Metric, MetricOptions, as_video_list, random_init_requested
 from vidbench.metrics.frechet import FeatureStats, frechet_distance
 
+from vidbench.cache import stats_cache_dir
 from vidbench.errors import VidbenchError
-from vidbench.records import metric_result
+from vidbench.records import metric_result, protocol_id
 from vidbench.registry import METRICS, Entry
 
 
@@ -71,8 +73,8 @@ class FID(Metric):
         super().__init__(name, protocol, options)
         self.random_init = random_init_requested(self.options)
         self._extractor = extractor
-        self.real_stats = FeatureStats(2048)
-        self.fake_stats = FeatureStats(2048)
+        self.real_stats: FeatureStats | None = None  # created at first use with the extractor's feature size (2048)
+        self.fake_stats: FeatureStats | None = None
 
     @property
     def num_frames(self) -> int | None:
@@ -91,12 +93,18 @@ class FID(Metric):
 
     def reset(self, keep_real: bool = False) -> None:
         if not keep_real:
-            self.real_stats.reset()
-        self.fake_stats.reset()
+            self.real_stats = None
+        self.fake_stats = None
+
+    def _stats(self, real: bool) -> FeatureStats:
+        attr = "real_stats" if real else "fake_stats"
+        if getattr(self, attr) is None:
+            setattr(self, attr, FeatureStats(self.extractor.dim))
+        return getattr(self, attr)
 
     def update(self, videos, real: bool) -> None:
         images = images_from_videos(videos)
-        stats = self.real_stats if real else self.fake_stats
+        stats = self._stats(real)
         limit = self.protocol.num_real if real else None
         if limit is not None:
             images = images[: max(0, limit - stats.n)]
@@ -104,15 +112,42 @@ class FID(Metric):
             stats.update(self.extractor(images))
 
     def load_real_stats(self, stats: FeatureStats) -> None:
-        """Use cached real statistics (e.g. from ``VIDBENCH_CACHE/stats``) instead of real images."""
+        """Use precomputed real statistics instead of real images."""
         self.real_stats = stats.copy()
+
+    # -------------------------------------------------------------- real-statistics cache (used by the runner)
+    def _cache_path(self, fingerprint: str) -> Path:
+        ex = self.extractor  # the protocol id includes the weights hash
+        pid = protocol_id(self.protocol, ex.weights_hash or ex.label)
+        return stats_cache_dir() / f"fid_{fingerprint}_{pid}.npz"
+
+    def try_load_real_cache(self, fingerprint: str) -> bool:
+        """Load cached real statistics for a real-set fingerprint (+ protocol id); False when absent/unreadable."""
+        if self.random_init:
+            return False
+        path = self._cache_path(fingerprint)
+        if not path.exists():
+            return False
+        try:
+            self.real_stats = FeatureStats.load(path)
+        except (OSError, KeyError, ValueError):
+            return False
+        return True
+
+    def save_real_cache(self, fingerprint: str) -> Path | None:
+        """Write the real statistics atomically under ``VIDBENCH_CACHE/stats`` (not for random-init detectors)."""
+        if self.random_init or self.real_stats is None or self.real_stats.n == 0:
+            return None
+        return self.real_stats.save(self._cache_path(fingerprint))
 
     def compute(self) -> dict:
         p = self.protocol
-        if self.real_stats.n < 2 or self.fake_stats.n < 2:
+        n_real = self.real_stats.n if self.real_stats is not None else 0
+        n_fake = self.fake_stats.n if self.fake_stats is not None else 0
+        if n_real < 2 or n_fake < 2:
             raise VidbenchError(
-                f"{self.name}: need at least 2 real and 2 generated images (got {self.real_stats.n} / "
-                f"{self.fake_stats.n}); pass --real and --fake"
+                f"{self.name}: need at least 2 real and 2 generated images (got {n_real} / {n_fake}); "
+                "pass --real and --fake"
             )
         d = p.cov_ddof
         value = frechet_distance(self.real_stats.mean(), self.real_stats.cov(d),
@@ -122,8 +157,8 @@ class FID(Metric):
         if self.fake_stats.n < p.num_fake:
             warnings.append(f"{self.fake_stats.n} generated images < protocol N={p.num_fake}: FID is biased upwards "
                             "at small N and not comparable with published numbers")
-        if self.real_stats.n < 2048 or self.fake_stats.n < 2048:
-            warnings.append("fewer images than feature dimensions (2048): covariances are singular")
+        if min(n_real, n_fake) <= self.real_stats.dim:
+            warnings.append(f"fewer images than feature dimensions ({self.real_stats.dim}): covariances are singular")
         comparable = self.fake_stats.n >= p.num_fake and ex.registered and not self.random_init
         return metric_result(
             value=value, protocol=p, detector=ex.label, weights_hash=ex.weights_hash,
@@ -154,7 +189,8 @@ def _images_uint8(x) -> np.ndarray:
 
 def make_fid_callback(real_images: Iterable[Any], n: int, *, batch_size: int = 32, device: str = "cpu",
                       weights: str | None = None, weights_dir: str | None = None, random_init: bool = False,
-                      num_real: int | None = None, progress: bool = False) -> Callable[[Callable[[int], Any]], float]:
+                      num_real: int | None = None, progress: bool = False,
+                      extractor=None) -> Callable[[Callable[[int], Any]], float]:
     """Return ``fid(sample_fn) -> float`` computing FID of ``n`` generated images against ``real_images``.
 
     ``real_images`` is an iterable of uint8 images [H,W,3], image batches [B,H,W,3] or video batches [B,T,H,W,3];
@@ -166,7 +202,7 @@ def make_fid_callback(real_images: Iterable[Any], n: int, *, batch_size: int = 3
         raise VidbenchError("make_fid_callback: n must be >= 2")
     options = MetricOptions(device=device, batch_size=batch_size, detector_weights=weights, weights_dir=weights_dir,
                             detector="inception_v3[random-init]" if random_init else None, progress=progress)
-    metric = FID(f"fid{n}", FidProtocol(num_fake=n, num_real=num_real), options)
+    metric = FID(f"fid{n}", FidProtocol(num_fake=n, num_real=num_real), options, extractor=extractor)
     state = {"real_done": False}
 
     def fid(sample_fn: Callable[[int], Any]) -> float:

@@ -398,7 +398,8 @@ class FVD(Metric):
         if real.n < 2 or fake.n < 2:
             raise VidbenchError(f"{self.name}: need at least 2 real and 2 fake videos (got {real.n} and {fake.n})")
         mu_r, cov_r = real.mean(), real.cov(p.cov_ddof)
-        value = frechet_distance(mu_r, cov_r, fake.mean(), fake.cov(p.cov_ddof))
+        ref = FrechetReference(mu_r, cov_r)  # sqrt(cov_r) once for the value, the bootstrap and the curve
+        value = ref.distance(fake.mean(), fake.cov(p.cov_ddof))
         warnings = list(self.warnings_)
         comparable = not self.random_init and self.resolved is not None and self.resolved.registered
         if real.n < p.num_real or fake.n < p.num_fake:
@@ -418,7 +419,6 @@ class FVD(Metric):
         extra: dict = {"frames": f"frames {p.frame_start}+{p.frame_stride}k, k<{p.num_frames}",
                        "real_stats_cached": self._real_from_cache}
         std = ci = None
-        ref = FrechetReference(mu_r, cov_r)
         if self.options.bootstrap and len(feats) >= 2:
             std, ci, boot = bootstrap_fd(feats, ref, p.cov_ddof, self.options.bootstrap, self.options.seed)
             extra["bootstrap"] = {"k": self.options.bootstrap, "values_mean": float(np.mean(boot))}

@@ -110,15 +110,20 @@ def estimate(probs: np.ndarray, protocol: InceptionScoreProtocol) -> tuple[float
     elif protocol.shuffle != "none":
         raise VidbenchError(f"unknown IS shuffle {protocol.shuffle!r}")
     n = p.shape[0]
-    if protocol.runs > 1:
-        if n < protocol.runs * protocol.splits:
-            raise VidbenchError(f"IS: {n} videos are too few for {protocol.runs} runs × {protocol.splits} splits")
-        runs = [p[r * n // protocol.runs : (r + 1) * n // protocol.runs] for r in range(protocol.runs)]
-        scores = np.array([inception_score(run, protocol.splits, protocol.eps)[0] for run in runs])
-        details = {"per_run": scores.tolist(), "run_sizes": [len(r) for r in runs], "aggregate": "runs"}
+    runs, splits = protocol.runs, protocol.splits
+    if n < runs * splits:  # fewer videos than the protocol needs (smoke runs): fewer runs/splits, reported
+        runs = max(1, min(runs, n // splits))
+        splits = max(1, min(splits, n // runs))
+    if n < 1:
+        raise VidbenchError("IS: no probabilities to score")
+    if runs > 1:
+        blocks = [p[r * n // runs : (r + 1) * n // runs] for r in range(runs)]
+        scores = np.array([inception_score(b, splits, protocol.eps)[0] for b in blocks])
+        details = {"per_run": scores.tolist(), "run_sizes": [len(b) for b in blocks], "aggregate": "runs"}
     else:
-        scores = split_scores(p, protocol.splits, protocol.eps)
+        scores = split_scores(p, splits, protocol.eps)
         details = {"per_split": scores.tolist(), "aggregate": "splits"}
+    details.update(runs_used=runs, splits_used=splits)
     std = float(scores.std(ddof=protocol.std_ddof)) if scores.size > protocol.std_ddof else 0.0
     return float(scores.mean()), std, details
 
@@ -208,6 +213,16 @@ class InceptionScoreMetric(Metric):
         """Accumulated class probabilities [N, 101] float64, in update order."""
         return np.concatenate(self._probs) if self._probs else np.zeros((0, 101))
 
+    def per_video_rows(self) -> list[dict]:
+        """Rows for ``per_video.jsonl``: index, top-1 class, its probability and the entropy H(p(y|x)) in nats."""
+        p = self.probabilities()
+        top = p.argmax(axis=1) if p.size else np.zeros(0, int)
+        ent = -xlogy(p, p).sum(axis=1)
+        return [
+            {"index": i, "top_class": int(top[i]), "top_prob": float(p[i, top[i]]), "entropy": float(ent[i])}
+            for i in range(p.shape[0])
+        ]
+
     def compute(self) -> dict:
         probs = self.probabilities()
         n = probs.shape[0]
@@ -218,6 +233,9 @@ class InceptionScoreMetric(Metric):
         warnings = []
         if n < self.protocol.num_videos:
             warnings.append(f"only {n} of the protocol's {self.protocol.num_videos} videos; not comparable")
+        if (details["runs_used"], details["splits_used"]) != (self.protocol.runs, self.protocol.splits):
+            warnings.append(f"too few videos: {details['runs_used']} run(s) × {details['splits_used']} split(s) "
+                            f"instead of {self.protocol.runs} × {self.protocol.splits}")
         if self._ignored:
             warnings.append(f"{self._ignored} videos beyond the protocol's {self.protocol.num_videos} were ignored")
         if self._upsampled:
@@ -229,7 +247,14 @@ class InceptionScoreMetric(Metric):
         elif not det.weights_verified:
             warnings.append("detector weights found under their registered name but not hash-verified "
                             "(no published sha256)")
-        extra = {"estimator": details, "num_classes": int(probs.shape[1]), "detector_kind": det.kind}
+        top = probs.argmax(axis=1)
+        extra = {
+            "estimator": details,
+            "num_classes": int(probs.shape[1]),
+            "detector_kind": det.kind,
+            # per-video rows for per_video.jsonl (runner convention: {field: [one value per video]})
+            "per_video": {"top_class": top.tolist(), "top_prob": probs[np.arange(n), top].tolist()},
+        }
         if det.mean_hash:
             extra["mean_sha256"] = det.mean_hash
         return metric_result(

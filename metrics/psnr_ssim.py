@@ -159,10 +159,11 @@ def ssim_frames(
     return s.mean(dim=(2, 3)).mean(dim=1)  # [F]
 
 
-def _frame_chunk(h: int, w: int, c: int) -> int:
-    """Frames per chunk so the float64 working set (~15 planes per channel) stays near 256 MiB."""
-    per_frame = 15 * c * h * w * 8
-    return max(1, (256 << 20) // max(per_frame, 1))
+def _frame_chunk(h: int, w: int, c: int, device: str | torch.device = "cpu") -> int:
+    """Frames per chunk: the float64 working set (~15 planes per channel) stays near 16 MiB on CPU (cache-friendly:
+    measured ~2.5× faster than 256 MiB chunks) and near 1 GiB on a GPU."""
+    budget = (16 << 20) if torch.device(device).type == "cpu" else (1 << 30)
+    return max(1, budget // max(15 * c * h * w * 8, 1))
 
 
 def psnr_ssim_per_frame(
@@ -179,7 +180,7 @@ def psnr_ssim_per_frame(
     nf = int(np.prod(pred_a.shape[:-3], dtype=np.int64)) if pred_a.ndim > 3 else 1
     pred_f = pred_a.reshape(nf, h, w, c)
     targ_f = targ_a.reshape(nf, h, w, c)
-    step = _frame_chunk(h, w, c)
+    step = _frame_chunk(h, w, c, device)
     ps, ss = [], []
     for i in range(0, nf, step):
         a = _as_frames(pred_f[i : i + step], device)

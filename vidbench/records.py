@@ -201,6 +201,12 @@ def format_metric_line(name: str, m: dict) -> str:
         s += f" ± {m['std']:.4g}"
     if m.get("ci95"):
         s += f"  (95% CI {m['ci95'][0]:.6g} – {m['ci95'][1]:.6g})"
+    extra = m.get("extra") or {}
+    values = extra.get("values") if isinstance(extra.get("values"), dict) else {}
+    primary = extra.get("primary")
+    for k, val in values.items():  # metrics with several numbers (psnr_ssim: value = PSNR, also SSIM)
+        if k != primary and isinstance(val, (int, float)):
+            s += f"; {k} = {val:.6g}"
     s += f"  [protocol {m['protocol_id']}]"
     if not m.get("comparable", False):
         s += "  NOT COMPARABLE"

@@ -162,6 +162,8 @@ class Trainer:
         self.batch = cfg.batch_size // self.world  # per-rank batch
         self.dataset = dataset
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        if self.run_dir is not None and self.rank == 0:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         self.progress = progress and self.rank == 0
         self.meta = dict(meta or {})
 

@@ -71,6 +71,8 @@ def test_metric_matches_function_and_is_permutation_invariant(rng):
     assert r["n_fake"] == 5 and r["comparable"] is False
     assert any("no detected face" in w for w in r["warnings"])
     assert [d["frames_without_face"] for d in m.per_video()] == [0, 1, 0, 0, 0]
+    assert r["extra"]["per_video"]["frames_without_face"] == [0, 1, 0, 0, 0]
+    np.testing.assert_allclose(r["extra"]["per_video"]["acd"], [pdist(e[~np.isnan(e).any(1)]).mean() for e in embs])
 
     m.reset()
     m.update(vids[::-1])

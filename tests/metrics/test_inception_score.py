@@ -63,6 +63,9 @@ def test_estimators_match_their_sources(rng):
     q = p[np.random.RandomState(42).permutation(400)]
     ref = [_scipy_is(q[i * 40 : (i + 1) * 40]) for i in range(10)]
     assert mean == pytest.approx(np.mean(ref), rel=1e-10) and std == pytest.approx(np.std(ref), rel=1e-8)
+    # fewer videos than runs × splits: fewer runs, reported
+    _, _, det = estimate(p[:4], PRESETS["is2048x10_c3d_tganv2"])
+    assert (det["runs_used"], det["splits_used"]) == (4, 1) and len(det["per_run"]) == 4
     # the protocol's N caps the number of samples used
     mean_cap, _, _ = estimate(np.concatenate([p, p[::-1]]), small)
     assert mean_cap == pytest.approx(mean, rel=1e-12)
@@ -111,6 +114,9 @@ def test_metric_streaming_permutation_invariant_and_comparability():
     p[np.arange(20), labels] = 0.96
     assert results[0]["value"] == pytest.approx(_scipy_is(p + 1e-20), rel=1e-10)
     assert results[0]["comparable"] is True and results[0]["n_fake"] == 20
+    rows = m.per_video_rows()
+    assert [r["top_class"] for r in rows] == list(labels[::-1])
+    assert rows[0]["entropy"] == pytest.approx(entropy(p[0]), rel=1e-12)
 
     m = InceptionScoreMetric("is_test", proto, MetricOptions(progress=False), detector=_StubDetector())
     m.update(_videos(labels[:10]))

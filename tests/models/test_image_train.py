@@ -26,6 +26,28 @@ def _micro(**kw):
     return it.tiny_preset(**base)
 
 
+class _Clip:
+    def __init__(self, video):
+        self.id, self.video = "x", video
+
+
+class SquaresDataset:
+    """8 clips of a bright square moving on black (uint8 [T,S,S,3]); keeps the fast tests free of dataset set-up."""
+
+    def __init__(self, size=16, frames=4):
+        self.size, self.frames = size, frames
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        v = np.zeros((self.frames, self.size, self.size, 3), np.uint8)
+        for t in range(self.frames):
+            y, x = (i + t) % (self.size - 4), (2 * i + t) % (self.size - 4)
+            v[t, y:y + 4, x:x + 4] = 255
+        return _Clip(v)
+
+
 # -------------------------------------------------------------------------------------------- losses by hand
 def test_logistic_losses_hand_computed():
     r, f = torch.tensor([[0.5], [-1.0]]), torch.tensor([[2.0], [0.0]])
@@ -60,7 +82,7 @@ def test_translation_matches_numpy_shift():
 
 # -------------------------------------------------------------------------------------------- training loop
 def test_few_steps_finite_with_all_regularisers(tmp_path):
-    tr = it.StyleGAN2Trainer(_micro(), tmp_path / "run", progress=False)
+    tr = it.StyleGAN2Trainer(_micro(), tmp_path / "run", dataset=SquaresDataset(), progress=False)
     tr.train()
     rows = list(csv.DictReader(open(tmp_path / "run" / "train_log.csv")))
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]
@@ -76,12 +98,12 @@ def _run_states(tr):
 
 def test_resume_continues_identically(tmp_path):
     cfg = _micro(iters=6, ckpt_every=3)
-    a = it.StyleGAN2Trainer(cfg, tmp_path / "a", progress=False)
+    a = it.StyleGAN2Trainer(cfg, tmp_path / "a", dataset=SquaresDataset(), progress=False)
     a.train()
-    b = it.StyleGAN2Trainer(cfg, tmp_path / "b", progress=False)
+    b = it.StyleGAN2Trainer(cfg, tmp_path / "b", dataset=SquaresDataset(), progress=False)
     b.train(iters=3)
     del b
-    b2 = it.resume_trainer(tmp_path / "b", progress=False)
+    b2 = it.resume_trainer(tmp_path / "b", dataset=SquaresDataset(), progress=False)
     assert b2.step == 3
     b2.train()
     for pa, pb in zip(_run_states(a), _run_states(b2)):
@@ -93,7 +115,7 @@ def test_resume_continues_identically(tmp_path):
 
 
 def test_checkpoint_is_rosinality_compatible(tmp_path):
-    tr = it.StyleGAN2Trainer(_micro(iters=2), tmp_path / "r", progress=False)
+    tr = it.StyleGAN2Trainer(_micro(iters=2), tmp_path / "r", dataset=SquaresDataset(), progress=False)
     tr.train()
     G, meta = sg.load_rosinality_checkpoint(tmp_path / "r" / "checkpoint.pt")  # weights_only load inside
     z = torch.randn(3, 16)
@@ -109,7 +131,8 @@ def test_fid_callback_hook_called(tmp_path):
         calls.append(G.sample(2).shape)
         return 42.0
 
-    tr = it.StyleGAN2Trainer(_micro(iters=4, fid_every_kimg=0.008), tmp_path / "f", fid_callback=fid, progress=False)
+    tr = it.StyleGAN2Trainer(_micro(iters=4, fid_every_kimg=0.008), tmp_path / "f", fid_callback=fid,
+                               dataset=SquaresDataset(), progress=False)
     tr.train()
     rows = list(csv.DictReader(open(tmp_path / "f" / "train_log.csv")))
     assert len(calls) == 2 and [r["fid"] for r in rows] == ["", "42", "", "42"]  # every 8 images = 2 steps

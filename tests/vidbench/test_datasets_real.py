@@ -188,6 +188,17 @@ def test_probe_cache_reused(ucf_root, monkeypatch):
     assert len(build_quiet("ucf101", size=32, data_root=ucf_root)) == 5
 
 
+def test_probe_cache_file_names_are_flat(shared_data):
+    import os
+
+    from vidbench.cache import cache_root
+
+    build_dataset(f"folder:{shared_data / 'video' / 'action'}")
+    files = list((cache_root() / "datasets").iterdir())
+    assert len(files) == 1 and files[0].is_file() and files[0].name.startswith("index-folder_")
+    assert os.path.dirname(files[0]) == str(cache_root() / "datasets")
+
+
 # ------------------------------------------------------------------------------------------------ preprocessing
 def test_center_crop_and_resize(tmp_path):
     """320×240 frames with red/blue 40-px side bands: the centred 240×240 crop (UCF-101, paper §4.1) removes them."""

@@ -6,6 +6,7 @@ import pytest
 
 from vidbench.errors import VidbenchError
 from vidbench.records import (
+    format_metric_line,
     metric_result,
     new_record,
     new_run_dir,
@@ -58,3 +59,11 @@ def test_schema_rejects_missing_fields():
     rec2["metrics"]["x"]["comparable"] = "yes"
     with pytest.raises(VidbenchError, match="comparable"):
         validate_record(rec2)
+
+
+def test_format_line_shows_every_named_value_and_flags():
+    e = _entry(value=23.07, comparable=False, warnings=["N below protocol"],
+               extra={"primary": "psnr", "values": {"psnr": 23.07, "ssim": 0.699}})
+    line = format_metric_line("psnr_ssim_rgb", e)
+    assert line.startswith("psnr_ssim_rgb = 23.07; ssim = 0.699  [protocol ")
+    assert "NOT COMPARABLE" in line and "warning: N below protocol" in line

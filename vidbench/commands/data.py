@@ -79,7 +79,8 @@ def inspect_cmd(name_or_path, data_root, split, num_frames, size, seed, override
     res = info["resolution"]
     lines = [
         f"dataset      {info['name']}  (split {info['split']})",
-        f"videos       {info['num_videos']}" + (f"  (found {info['videos_found']})" if "videos_found" in info else ""),
+        (f"images       {info['num_videos']}  (found {info['images_found']}; clips of 1 frame)" if "images_found" in info
+         else f"videos       {info['num_videos']}" + (f"  (found {info['videos_found']})" if "videos_found" in info else "")),
         f"frames/clip  {info['num_frames']}",
         f"resolution   {res[0]}x{res[1]}",
         f"fps          {info['fps'] if info['fps'] is not None else 'unknown'}"

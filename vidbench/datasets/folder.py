@@ -12,6 +12,7 @@ file list with sizes and modification times, so re-opening UCF-101 (13,320 files
 from __future__ import annotations
 
 import os
+import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,8 @@ def probe_items(items: list[Item], root: Path, name: str, progress: bool = True)
     stamps = [_file_stamp(it.path) for it in items]
     key = fingerprint_of({"v": INDEX_VERSION, "root": str(root.resolve()),
                           "files": [[it.rel, s[0], s[1]] for it, s in zip(items, stamps)]}, 24)
-    cache_file = cache_root() / "datasets" / f"index-{name}-{key}.json"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:48]  # folder:/a/b -> folder_a_b
+    cache_file = cache_root() / "datasets" / f"index-{safe}-{key}.json"
     if cache_file.exists():
         try:
             import json

@@ -56,7 +56,8 @@ def tf_setup(shared_data, tmp_path_factory):
     assert graph_shapes == ref_shapes  # the graph's variables are exactly the reference table
     values = well_conditioned_variables(ref_shapes, seed=1234)
     sess = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
-        intra_op_parallelism_threads=2, inter_op_parallelism_threads=1))
+        intra_op_parallelism_threads=1, inter_op_parallelism_threads=1))
+    torch.set_num_threads(1)  # shared CI cores: oversubscribed OpenMP threads are far slower
     module = tmp_path_factory.mktemp("tfhub") / "i3d-kinetics-400_1"
     (module / "variables").mkdir(parents=True)
     with graph.as_default():
@@ -122,3 +123,23 @@ def test_pool_features_and_folded_bn_match(tf_setup, shared_data):
         folded = model.fold_bn()(x)
     assert np.abs(pool.numpy() - ref_pool).max() < TOL
     assert np.abs(folded.numpy() - ref).max() < TOL
+
+
+def test_fvd_tf_backend_matches_torch(tf_setup, shared_data):
+    """The optional TF backend (TF-Hub graph + the user's module folder) and the PyTorch path give the same FVD."""
+    from vidbench.metrics.base import MetricOptions
+    from vidbench.metrics.fvd import FVD, PRESETS
+
+    _tf, _sess, _inp, _out, module = tf_setup
+    clips = _clips(shared_data)
+    real, fake = clips[:2], [clips[2], clips[0][::-1].copy()]
+    vals = {}
+    for backend in ("torch", "tf"):
+        m = FVD("fvd2048_16f", PRESETS["fvd2048_16f"],
+                MetricOptions(detector_weights=str(module), extra={"backend": backend}, progress=False))
+        m.update(real, real=True)
+        m.update(fake, real=False)
+        res = m.compute()
+        assert res["protocol"]["backend"] == backend and res["comparable"] is False  # random values, N=2
+        vals[backend] = res["value"]
+    assert vals["torch"] == pytest.approx(vals["tf"], rel=1e-5)
