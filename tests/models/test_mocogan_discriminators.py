@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from vidbench.models.mocogan_hd.augment import affine, augment_paper, augment_released, cutout_mask
 from vidbench.models.mocogan_hd.discriminators import (
     ContrastiveImageDiscriminator,
@@ -16,6 +15,15 @@ from vidbench.models.mocogan_hd.discriminators import (
     time_reverse,
     video_d_input,
 )
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _conv_out(n, k=4, s=2, p=2):

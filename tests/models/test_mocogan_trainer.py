@@ -7,9 +7,17 @@ import socket
 import numpy as np
 import pytest
 import torch
-
 from vidbench.models.mocogan_hd.config import tiny_config
 from vidbench.models.mocogan_hd.trainer import Trainer
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
@@ -130,9 +138,10 @@ def _worker(rank, port, out_dir, steps):
     torch.set_num_threads(1)
     torch.distributed.init_process_group("gloo", rank=rank, world_size=2)
     try:
-        from vidbench.datasets import build_dataset
         from vidbench.models.stylegan2 import Generator
         from vidbench.models.stylegan2 import tiny_config as sg_tiny
+
+        from vidbench.datasets import build_dataset
 
         torch.manual_seed(0)
         g = Generator(sg_tiny(size=32, channels=16, style_dim=64, n_mlp=2)).eval().requires_grad_(False)

@@ -74,7 +74,6 @@ def command(dataset, image_generator, pca, data_root, overrides, out, resume):
     from vidbench.weights import resolve_weights
 
     rank, world, device = _init_distributed()
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
 
     ckpt_sd = None
     if resume:
