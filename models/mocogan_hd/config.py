@@ -117,7 +117,7 @@ class MoCoGANHDConfig:
     batch_size: int = 16  # global batch (released UCF/FF scripts: 16 over 8 GPUs)
     total_steps: int = 100_000  # discriminator iterations
     seed: int = 0
-    num_workers: int = 0
+    num_workers: int = 0  # threads decoding real clips (0: in the training loop)
 
     # ---- logging / checkpoints
     log_every: int = 10

@@ -69,7 +69,8 @@ class MoCoGANHD(nn.Module):
         """latents [B, T, D] -> frames [B, T, 3, S, S].
 
         noise_mode: "video" (one StyleGAN2 noise map per video and layer, repeated over the T frames — released
-        use_noise=True), "none" (no noise — released use_noise=False; App. D), "random" (fresh noise per frame).
+        use_noise=True), "none" (no noise — released use_noise=False; App. D), "random" (fresh noise per frame), "const" (the generator's stored
+        maps for every frame, as held fixed by the inversion of Eqn. 8).
         ``noise``: explicit per-video maps (list of [B,1,R,R]) for "video".
         """
         b, t, d = latents.shape
@@ -81,10 +82,10 @@ class MoCoGANHD(nn.Module):
             maps = noise if noise is not None else G.make_noise(b, device=latents.device, generator=generator)
             maps = [None if m is None else m.repeat_interleave(t, dim=0) for m in maps]  # [B*T,1,R,R]
             imgs = G.synthesis(flat, noise=maps)
-        elif noise_mode in ("none", "random"):
+        elif noise_mode in ("none", "random", "const"):
             imgs = G.synthesis(flat, noise_mode=noise_mode)
         else:
-            raise ValueError(f"noise_mode must be video, none or random, got {noise_mode!r}")
+            raise ValueError(f"noise_mode must be video, none, random or const, got {noise_mode!r}")
         return imgs.reshape(b, t, *imgs.shape[1:])
 
     @torch.no_grad()

@@ -229,7 +229,14 @@ class Trainer:
         self.data_pos += 1
         if hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(self.epoch)
-        clips = np.stack([self.dataset[int(i)].video for i in idx])  # uint8 [B, T', H, W, 3]
+        if self.cfg.num_workers > 0:  # decode clips in threads (PyAV / PIL release the GIL)
+            if getattr(self, "_pool", None) is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(self.cfg.num_workers)
+            clips = np.stack([c.video for c in self._pool.map(lambda i: self.dataset[int(i)], idx)])
+        else:
+            clips = np.stack([self.dataset[int(i)].video for i in idx])  # uint8 [B, T', H, W, 3]
         clips = clips[:, :: self.cfg.frame_stride][:, : self.cfg.num_frames]
         if clips.shape[1] < self.cfg.num_frames:
             raise ValueError(f"clips have {clips.shape[1]} frames after stride {self.cfg.frame_stride}; "

@@ -13,9 +13,17 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-
 from vidbench.models import image_train as it
 from vidbench.models import stylegan2 as sg
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: on the shared 2-core machine, 2 threads make backward passes ~20x slower."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _micro(**kw):

@@ -7,12 +7,21 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-from vidbench.errors import WeightsMissingError
 from vidbench.models import inversion as inv
 from vidbench.models import stylegan2 as sg
+
+from vidbench.errors import WeightsMissingError
 from vidbench.registry import WEIGHTS
 from vidbench.video import read_video
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: on the shared 2-core machine, 2 threads make backward passes ~20x slower."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _real_frame(shared_data, size=32) -> torch.Tensor:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from vidbench.cli import cli
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
     n = torch.get_num_threads()
@@ -100,3 +100,29 @@ def test_cli_errors_exit_2(files, tmp_path):
     assert res.exit_code == 2 and "--pca" in res.output
     res = CliRunner().invoke(cli, ["generate", "--checkpoint", str(tmp_path / "nothing")])
     assert res.exit_code == 2 and "not found" in res.output
+
+
+def test_generate_predict_from_a_frame(full_run, files, tmp_path):
+    from PIL import Image
+    from vidbench.models.stylegan2 import load_rosinality_checkpoint
+
+    from vidbench.video import write_video
+
+    G, _ = load_rosinality_checkpoint(files / "g.pt")
+    with torch.no_grad():
+        img = G.synthesis(G.mapping(torch.randn(1, 64, generator=torch.Generator().manual_seed(4))), noise_mode="none")
+    frame = ((img[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    Image.fromarray(frame).save(tmp_path / "x1.png")
+    out, v = _generate(full_run, tmp_path, "--num", "2", "--frames", "4", "--interpolate", "1", "--predict",
+                       str(tmp_path / "x1.png"), "--invert-iterations", "300", "--lambda-vgg", "0", "--no-noise")
+    assert v.shape == (2, 7, 32, 32, 3)
+    assert np.array_equal(v[0, 0], v[1, 0])  # both predictions start at G_I(ẑ1)
+    m = out["metrics"]
+    # independent check of UP-B: PSNR between the input frame and the first predicted frame, by hand
+    mse = np.mean((v[0, 0].astype(np.float64) - frame.astype(np.float64)) ** 2)
+    assert m["upb_psnr"]["value"] == pytest.approx(10 * np.log10(255 ** 2 / mse), abs=0.5)
+    assert m["upb_psnr"]["value"] > 15 and 0 < m["upb_ssim"]["value"] <= 1
+    write_video(tmp_path / "clip.mp4", np.repeat(frame[None], 6, 0), fps=10)
+    out, _ = _generate(full_run, tmp_path, "--num", "1", "--frames", "3", "--predict", str(tmp_path / "clip.mp4"),
+                       "--invert-iterations", "20", "--lambda-vgg", "0")
+    assert {"upb_psnr", "upb_ssim", "pred_psnr", "pred_ssim"} <= set(out["metrics"])

@@ -17,7 +17,7 @@ from vidbench.models.mocogan_hd.discriminators import (
 )
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
     n = torch.get_num_threads()

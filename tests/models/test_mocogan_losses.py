@@ -7,7 +7,7 @@ from scipy.special import log_softmax
 from vidbench.models.mocogan_hd import losses as L
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
     n = torch.get_num_threads()

@@ -6,7 +6,7 @@ import torch
 from vidbench.models.mocogan_hd.motion_generator import MotionGenerator, interpolate_latents
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
     n = torch.get_num_threads()

@@ -12,7 +12,7 @@ import torch
 from vidbench.errors import VidbenchError
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
     n = torch.get_num_threads()

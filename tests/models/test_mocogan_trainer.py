@@ -11,7 +11,7 @@ from vidbench.models.mocogan_hd.config import tiny_config
 from vidbench.models.mocogan_hd.trainer import Trainer
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
     n = torch.get_num_threads()

@@ -53,33 +53,26 @@ def _psnr_ssim(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
             float(structural_similarity(a, b, data_range=255, channel_axis=-1)))
 
 
-def _invert(G, frame: np.ndarray, seed: int, device):
-    """ẑ₁ for one uint8 frame via vidbench.models.inversion (Eqn. 8)."""
-    try:
-        import vidbench.models.inversion as inv
-    except ImportError as e:
-        raise MissingCapabilityError(f"--predict needs vidbench.models.inversion (GAN inversion, Eqn. 8): {e}") from None
-    fn = getattr(inv, "invert", None) or getattr(inv, "invert_image", None)
-    if fn is None:
-        raise MissingCapabilityError("vidbench.models.inversion has no invert() function")
+def _invert(G, frame: np.ndarray, seed: int, device, iterations: int, lambda_vgg: float, noise_mode: str,
+            progress: bool = True):
+    """ẑ₁ (a W code) for one uint8 frame with vidbench.models.inversion (Eqn. 8); returns (w [1,D], x, G(ẑ₁), info)."""
     import torch
 
-    x = torch.from_numpy(frame).float().div(127.5).sub(1).permute(2, 0, 1)[None].to(device)  # [1,3,H,W]
-    if x.shape[-1] != G.size:
+    try:
+        from vidbench.models.inversion import InversionConfig, invert
+    except ImportError as e:  # pragma: no cover
+        raise MissingCapabilityError(f"--predict needs vidbench.models.inversion (Eqn. 8): {e}") from None
+    x = torch.from_numpy(np.array(frame, dtype=np.uint8, copy=True)).float().div(127.5).sub(1).permute(2, 0, 1)[None].to(device)
+    if x.shape[-1] != G.size or x.shape[-2] != G.size:  # centre-crop to a square, resize to the generator size
+        h, w = x.shape[-2:]
+        s = min(h, w)
+        x = x[..., (h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
         x = torch.nn.functional.interpolate(x, size=(G.size, G.size), mode="bilinear", antialias=True,
                                             align_corners=False)
-    res = fn(G, x, seed=seed) if "seed" in fn.__code__.co_varnames else fn(G, x)
-    w = getattr(res, "w", None)
-    if w is None and isinstance(res, dict):
-        w = res.get("w")
-    if w is None and isinstance(res, tuple):
-        w = res[0]
-    if w is None:
-        w = res
-    w = torch.as_tensor(w)
-    if w.ndim == 3:  # w+ -> one code (G_M works in W)
-        w = w.mean(1)
-    return w.reshape(1, -1), x
+    cfg = InversionConfig(iterations=iterations, lambda_vgg=lambda_vgg, space="w", seed=seed,
+                          noise_mode="none" if noise_mode == "none" else "const")
+    res = invert(G, x, cfg, progress=progress)
+    return res.w.reshape(1, -1), x, res.image, res.info
 
 
 @click.command()
@@ -99,10 +92,14 @@ def _invert(G, frame: np.ndarray, seed: int, device):
               help="Render with this StyleGAN2 instead of the checkpoint's (cross-domain; same W size).")
 @click.option("--no-noise", "no_noise", is_flag=True, help="Disable StyleGAN2 noise inputs (App. D).")
 @click.option("--fps", type=float, default=10.0, show_default=True)
+@click.option("--invert-iterations", type=int, default=20_000, show_default=True,
+              help="--predict: Eqn. 8 iterations (App. B: 20,000).")
+@click.option("--lambda-vgg", type=float, default=1.0, show_default=True,
+              help="--predict: VGG perceptual weight of Eqn. 8 (App. B: 1; 0 works without the VGG16 file).")
 @click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record on stdout.")
 def command(model, checkpoint, num, frames, interpolate, seed, out, swap, predict, image_generator, no_noise, fps,
-            device, as_json):
+            invert_iterations, lambda_vgg, device, as_json):
     """Sample videos and write samples/*.mp4, samples.npz, grid.gif and grid.png into a new run folder.
 
     \b
@@ -139,16 +136,17 @@ def command(model, checkpoint, num, frames, interpolate, seed, out, swap, predic
         ck_hash = meta.get("modelR_sha256") or meta.get("checkpoint_sha256")
         if predict:
             first, real = _read_first_frame(predict)
-            z1_hat, x1 = _invert(mh.image_generator, first, seed, device)
-            with torch.no_grad():
-                rec = mh.render(z1_hat[:, None].to(device), noise_mode="none")[0, 0]  # G_I(ẑ1) [3,S,S]
-            rec_u8 = to_uint8_video(rec[None, None])[0, 0]
-            x1_u8 = to_uint8_video(x1[None])[0, 0]
+            pred_noise = "none" if no_noise else "const"  # the inversion holds the stored noise maps fixed
+            z1_hat, x1, rec, inv_info = _invert(mh.image_generator, first, seed, device, invert_iterations,
+                                                lambda_vgg, pred_noise, progress=not as_json)
+            extra["inversion"] = inv_info
+            rec_u8 = to_uint8_video(rec[:, None])[0, 0]  # G_I(ẑ1)
+            x1_u8 = to_uint8_video(x1[:, None])[0, 0]
             p, s = _psnr_ssim(rec_u8, x1_u8)
-            metrics["upb_psnr"] = p
+            metrics["upb_psnr"] = p  # UP-B of Tab. 3: PSNR/SSIM between x1 and G_I(ẑ1)
             metrics["upb_ssim"] = s
             v = predict_video(mh, z1_hat.expand(num, -1), frames, interpolate=interpolate, seed=seed,
-                              noise_mode=noise_mode)
+                              noise_mode=pred_noise)
             videos = to_uint8_video(v)
             if real is not None and len(real) >= 2:  # PSNR/SSIM of the prediction vs the real clip (same frames)
                 import torch.nn.functional as F

@@ -32,7 +32,6 @@ def command(ckpt, samples, batch_size, components, method, seed, device, weights
     Example:
       vidbench pca --image-generator pretrained/ffhq_256.pt --samples 1000000 --out pca_ffhq256.npz
     """
-    import torch
 
     from vidbench.models.latent_pca import compute_w_pca, save_pca
     from vidbench.models.stylegan2 import load_rosinality_checkpoint
@@ -41,7 +40,6 @@ def command(ckpt, samples, batch_size, components, method, seed, device, weights
     if samples < 2 or batch_size < 1:
         raise VidbenchError("--samples must be >= 2 and --batch-size >= 1")
     resolved = resolve_weights(ckpt, weights_dir=weights_dir)
-    torch.set_grad_enabled(False)
     G, meta = load_rosinality_checkpoint(resolved.path, device=device)
     out = Path(out) if out else Path(f"pca_{Path(resolved.path).stem}.npz")
     t0 = time.time()
