@@ -118,8 +118,8 @@ class ImageTrainConfig:
 def tiny_preset(**overrides) -> ImageTrainConfig:
     """CPU preset: 32² moving_mnist frames, 32 channels, 128-d style, 2-layer mapping; a few minutes on one core."""
     cfg = ImageTrainConfig(
-        dataset="moving_mnist", size=32, style_dim=128, n_mlp=2, channel_max=32, batch=16, iters=1500, lr=0.0025,
-        r1=0.1, path_regularize=0.0, mixing=0.0, ema_half_life_kimg=1.0, ema_rampup=0.05, n_sample=36,
+        dataset="moving_mnist", size=32, style_dim=128, n_mlp=2, channel_max=32, batch=16, iters=3000, lr=0.0025,
+        r1=2.0, path_regularize=0.0, mixing=0.0, ema_half_life_kimg=1.0, ema_rampup=0.05, n_sample=36,
         sample_every=500, ckpt_every=500, log_every=25, pool_clips=256, num_frames=16,
     )
     return dataclasses.replace(cfg, **overrides)
@@ -352,8 +352,7 @@ class StyleGAN2Trainer:
     # --------------------------------------------------------------------------- outputs
     @torch.no_grad()
     def save_samples(self, name: str | None = None) -> Path:
-        imgs = torch.cat([self.G_ema(z[None].to(self.device) if z.ndim == 1 else z.to(self.device), noise_mode="const")
-                          for z in self.sample_z.split(16)])
+        imgs = torch.cat([self.G_ema(z.to(self.device), noise_mode="const") for z in self.sample_z.split(16)])
         return save_image_grid(imgs, self.run_dir / "samples" / (name or f"{self.step:06d}.png"))
 
     def state_dict(self) -> dict:

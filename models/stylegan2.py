@@ -27,7 +27,7 @@ import argparse
 import math
 import os
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
@@ -763,10 +763,6 @@ def load_rosinality_discriminator(path_or_dict, *, key: str = "d") -> Discrimina
         raise VidbenchError(f"discriminator keys/shapes do not match: {bad[:5]} missing/mismatched, {extra[:5]} unexpected")
     D.load_state_dict(sd)
     return D
-
-
-def config_fields() -> list[str]:
-    return [f.name for f in fields(StyleGAN2Config)]
 
 
 # ---------------------------------------------------------------------------------------------- registration

@@ -163,6 +163,10 @@ def test_train_image_cli_and_resume(tmp_path):
     assert json.loads(res2.output)["step"] == 3
     bad = CliRunner().invoke(cli, args + ["--set", "nope=1"])
     assert bad.exit_code == 2 and "nope" in bad.output
+    # FID tracking without the Inception weights: one-line error before any run folder is made
+    before = set(tmp_path.iterdir())
+    nofid = CliRunner().invoke(cli, args + ["--set", "fid_every_kimg=1"])
+    assert nofid.exit_code == 2 and "inception_v3.fid" in nofid.output and set(tmp_path.iterdir()) == before
 
 
 # -------------------------------------------------------------------------------------------- slow: real quality
@@ -183,7 +187,7 @@ def _gray(x: torch.Tensor) -> np.ndarray:  # [N,3,H,W] in [-1,1] -> [N,H*W] in [
 @pytest.mark.timeout(2400)
 def test_tiny_preset_improves_sliced_wasserstein(tmp_path):
     torch.set_num_threads(1)
-    iters = int(os.environ.get("VIDBENCH_TINY_ITERS", 1500))
+    iters = int(os.environ.get("VIDBENCH_TINY_ITERS", 3000))
     out = Path(os.environ.get("VIDBENCH_TINY_OUT", tmp_path / "tiny"))
     tr = it.StyleGAN2Trainer(it.tiny_preset(iters=iters), out, progress=False)
     gen = torch.Generator().manual_seed(99)

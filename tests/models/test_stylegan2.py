@@ -137,6 +137,27 @@ def test_checkpoint_shape_mismatch_is_clear(fake_ckpt_path):
         sg.load_rosinality_checkpoint({"g_ema": missing})
 
 
+def test_rosinality_discriminator_from_documented_keys(fake_ckpt_path):
+    """d at 256 per CHECKPOINT_FORMATS.md §4: 50 keys; ResBlocks 128->256->512->512->512->512->512."""
+    _, g_ema = fake_ckpt_path
+    blur = torch.full((4, 4), 1 / 16)
+    d = {"convs.0.0.weight": torch.randn(128, 3, 1, 1), "convs.0.1.bias": torch.zeros(128)}
+    for k, (cin, cout) in enumerate([(128, 256), (256, 512)] + [(512, 512)] * 4, start=1):
+        d[f"convs.{k}.conv1.0.weight"], d[f"convs.{k}.conv1.1.bias"] = torch.randn(cin, cin, 3, 3), torch.zeros(cin)
+        d[f"convs.{k}.conv2.0.kernel"], d[f"convs.{k}.conv2.1.weight"] = blur, torch.randn(cout, cin, 3, 3)
+        d[f"convs.{k}.conv2.2.bias"], d[f"convs.{k}.skip.0.kernel"] = torch.zeros(cout), blur
+        d[f"convs.{k}.skip.1.weight"] = torch.randn(cout, cin, 1, 1)
+    d["final_conv.0.weight"], d["final_conv.1.bias"] = torch.randn(512, 513, 3, 3), torch.zeros(512)
+    d["final_linear.0.weight"], d["final_linear.0.bias"] = torch.randn(512, 8192), torch.zeros(512)
+    d["final_linear.1.weight"], d["final_linear.1.bias"] = torch.randn(1, 512), torch.zeros(1)
+    assert len(d) == 50
+    D = sg.load_rosinality_discriminator({"g_ema": g_ema, "d": d})
+    assert torch.equal(D.final_conv[0].weight, d["final_conv.0.weight"])
+    with torch.no_grad():
+        out = D(torch.randn(2, 3, 256, 256))
+    assert out.shape == (2, 1) and torch.isfinite(out).all()
+
+
 class _Evil:
     def __reduce__(self):
         return (print, ("should never run",))

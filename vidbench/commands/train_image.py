@@ -94,6 +94,10 @@ def command(dataset, data_root, preset, overrides, out, resume, fid_images, weig
         base = tiny_preset() if preset == "tiny" else ImageTrainConfig()
         base = dataclasses.replace(base, dataset=dataset, data_root=data_root or "")
         cfg = apply_overrides(base, list(overrides))
+        if cfg.fid_every_kimg > 0 and not fid_random_init:  # fail before creating the run folder
+            from vidbench.weights import resolve_weights
+
+            resolve_weights("inception_v3.fid", weights_dir=weights_dir)
         run_dir = new_run_dir(out, "stylegan2", dataset.replace(":", "_").replace("/", "_"))
         write_config(run_dir, {"__class__": "ImageTrainConfig", "preset": preset, **dataclasses.asdict(cfg)})
         trainer = StyleGAN2Trainer(cfg, run_dir, progress=not no_progress)
