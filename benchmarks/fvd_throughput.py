@@ -121,12 +121,13 @@ def main(argv=None) -> int:
         raise SystemExit(f"--no-tf needs TF variable shapes; {len(tf_name_map())} names known but shapes are not")
     model = InceptionI3d()
     model.load_state_dict(state_dict_from_tf_variables(values, model))
-    model = model.eval().fold_bn()
+    # the exact fp32 path exactly as metrics/fvd.py runs it: BN folded, channels_last_3d
+    model = model.eval().fold_bn().to(memory_format=torch.channels_last_3d)
     rss0 = peak_rss_mb()
 
     def torch_fp32(b):
         with torch.no_grad():
-            return model(b)
+            return model(b.contiguous(memory_format=torch.channels_last_3d))
 
     model_cl = InceptionI3d()
     model_cl.load_state_dict(state_dict_from_tf_variables(values, model_cl))

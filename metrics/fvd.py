@@ -297,15 +297,15 @@ class FVD(Metric):
         cfg = I3DConfig(bn_eps=p.bn_eps)
         model = build_random_i3d(self.options.seed, cfg) if self.random_init else load_i3d(self.resolved.path, cfg)
         if isinstance(model, InceptionI3d):
-            model = model.fold_bn()
-            if p.precision == "bf16":
-                model = model.to(memory_format=torch.channels_last_3d)
+            # BN folding and channels_last_3d are exact up to float rounding (parity test) and ~2x faster on CPU
+            # (oneDNN convolutions and max-pooling run natively in NDHWC)
+            model = model.fold_bn().to(memory_format=torch.channels_last_3d)
         self._model = model.to(self.options.device).eval()
         return self._model
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         model = self._detector()
-        from vidbench.metrics.detectors.i3d import TorchScriptI3D
+        from vidbench.metrics.detectors.i3d import InceptionI3d, TorchScriptI3D
 
         if isinstance(model, TFHubDetector):
             return model(x)
@@ -314,8 +314,9 @@ class FVD(Metric):
             native = self.protocol.resize == "detector"
             with torch.no_grad():
                 return model(x, rescale=native, resize=native).float().cpu()
-        if self.protocol.precision == "bf16":
+        if isinstance(model, InceptionI3d):
             x = x.contiguous(memory_format=torch.channels_last_3d)
+        if self.protocol.precision == "bf16":
             with torch.no_grad(), torch.autocast(x.device.type, dtype=torch.bfloat16):
                 return model(x).float().cpu()
         with torch.no_grad():

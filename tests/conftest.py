@@ -15,8 +15,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VIDBENCH_SHARED", REPO.parent / "shared")).resolve()
 SHARED_DATA = SHARED / "data"
 
-# one intra-op thread per xdist worker (the suite runs with -n 2 on 2 cores); all cores otherwise
-torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, os.cpu_count() or 1))
+# one intra-op thread: the suite runs with -n 2 on 2 cores, and oversubscribed OpenMP threads make backward passes
+# an order of magnitude slower
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

@@ -186,6 +186,7 @@ WEIGHTS = Registry(
         "vidbench.metrics.detectors.vgg",
         "vidbench.models.stylegan2",
         "vidbench.models.biggan",
+        "vidbench.models.inversion",
         "vidbench.models.mocogan_hd",
     ),
 )

@@ -119,7 +119,7 @@ class Unit3D(nn.Module):
         x = self.conv3d(x)
         if self.bn is not None:
             x = self.bn(x)
-        return F.relu(x) if self.relu else x
+        return F.relu_(x) if self.relu else x  # in place: x is a fresh conv/BN output (saves one pass over memory)
 
     @torch.no_grad()
     def fold_bn(self) -> None:
@@ -141,10 +141,20 @@ class Unit3D(nn.Module):
 
 
 def max_pool_same(x: torch.Tensor, kernel, stride) -> torch.Tensor:
-    """MaxPool3D with TF SAME padding (padded cells never win)."""
-    pads, symmetric = _pad_args(x.shape[2:], kernel, stride)
-    if symmetric and all(p <= k // 2 for p, k in zip(pads[::2][::-1], kernel)):
-        return F.max_pool3d(x, kernel, stride, padding=tuple(pads[::2][::-1]))
+    """MaxPool3D with TF SAME padding (padded cells never win).
+
+    TF SAME pads (before, after) with after = before or before + 1. PyTorch pools pad implicitly with -inf on both
+    sides, and ``ceil_mode`` adds the one trailing cell of an asymmetric pad, so no padded copy is needed; the result
+    is used only when its shape equals TF's (ceil(n / s) per axis), else we pad explicitly.
+    """
+    size = x.shape[2:]
+    pads = [same_pad(n, k, s) for n, k, s in zip(size, kernel, stride)]
+    before = tuple(b for b, _ in pads)
+    if all(a - b in (0, 1) and b <= k // 2 for (b, a), k in zip(pads, kernel)):
+        out = F.max_pool3d(x, kernel, stride, padding=before, ceil_mode=any(a != b for b, a in pads))
+        if tuple(out.shape[2:]) == tuple(math.ceil(n / s) for n, s in zip(size, stride)):
+            return out
+    pads, _ = _pad_args(size, kernel, stride)
     x = F.pad(x, pads, value=float("-inf"))
     return F.max_pool3d(x, kernel, stride)
 

@@ -5,7 +5,7 @@ import click
 from vidbench.cli import LazyGroup
 
 SUBVERBS = {
-    "image": ("vidbench.commands.train_image", "Train StyleGAN2 (or BigGAN) on an image/video-frame dataset."),
+    "image": ("vidbench.commands.train_image", "Train StyleGAN2 on an image or video-frame dataset."),
     "motion": ("vidbench.commands.train_motion", "Train the MoCoGAN-HD motion generator on a video dataset."),
     "tganv2": ("vidbench.commands.train_tganv2", "Train the TGANv2 baseline."),
     "dtvnet": ("vidbench.commands.train_dtvnet", "Train the DTVNet baseline."),
