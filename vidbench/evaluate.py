@@ -39,6 +39,8 @@ class EvalConfig:
 
 
 def _protocol_n(metric) -> int | None:
+    if metric.kind in ("generator", "latent"):  # they draw their own samples
+        return None
     p = metric.protocol
     for key in ("num_videos", "n", "num_samples", "n_fake"):
         v = p.get(key) if isinstance(p, dict) else getattr(p, key, None)
@@ -106,8 +108,17 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
 
     results, rows_by_index = {}, {}
     for metric in metrics:
-        res, rows = run_metric(metric, fake_batches=fake_batches, real_batches=real_batches,
-                               real_fingerprint=dataset.fingerprint())
+        if metric.kind == "generator":  # e.g. motion diversity: the metric drives the model through a callable
+            make_fn = getattr(sampler, "generator_fn", None)
+            if make_fn is None:
+                raise VidbenchError(f"{metric.name} needs a generator callable; {cfg.model} does not provide one")
+            res, rows = metric.compute(make_fn(num_frames=metric.num_frames or cfg.num_frames, seed=cfg.seed)), []
+        elif metric.kind == "latent":
+            raise VidbenchError(f"{metric.name} is computed from latent samples: use `vidbench pca` / the "
+                                "pca_variance metric on a PCA run")
+        else:
+            res, rows = run_metric(metric, fake_batches=fake_batches, real_batches=real_batches,
+                                   real_fingerprint=dataset.fingerprint())
         results[metric.name if not (res.get("detector") or "").endswith("[random-init]")
                 else metric.name + "[random-init]"] = res
         for r in rows:
