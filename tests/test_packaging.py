@@ -3,11 +3,11 @@
 import os
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDERS = {"vidbench": "vidbench", "models": "vidbench.models", "metrics": "vidbench.metrics",

@@ -119,8 +119,9 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
         else:
             res, rows = run_metric(metric, fake_batches=fake_batches, real_batches=real_batches,
                                    real_fingerprint=dataset.fingerprint())
-        results[metric.name if not (res.get("detector") or "").endswith("[random-init]")
-                else metric.name + "[random-init]"] = res
+        random_det = (res.get("detector") or "").endswith("[random-init]")
+        results[metric.name + "[random-init]" if random_det and not metric.name.endswith("[random-init]")
+                else metric.name] = res
         for r in rows:
             rows_by_index.setdefault(r["index"], {"index": r["index"], "id": r["id"].split("|")[0],
                                                   "seed": cfg.seed}).update(

@@ -66,7 +66,7 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     from vidbench.metrics.base import MetricOptions
     from vidbench.models.image_train import StyleGAN2Trainer, tiny_preset
     from vidbench.models.latent_pca import compute_w_pca, save_pca
-    from vidbench.models.mocogan_hd import tiny_config
+    from vidbench.models.mocogan_hd import resolve_config, tiny_config
     from vidbench.models.mocogan_hd.trainer import Trainer
     from vidbench.models.stylegan2 import load_rosinality_checkpoint
     from vidbench.records import format_metric_line, read_result
@@ -102,7 +102,11 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     pca = compute_w_pca(G, n_samples=b.pca_samples, batch_size=1000, n_components=int(G.style_dim), seed=seed,
                         progress=False)
     pca_path = save_pca(root / "pca.npz", pca)
-    pcav = build_metric("pca_variance", MetricOptions(progress=False))
+    from vidbench.metrics.pca_variance import PAPER as PCA_PAPER
+    from vidbench.metrics.pca_variance import PcaVariance
+
+    # the paper's protocol at this generator's W width (the protocol id records the difference)
+    pcav = PcaVariance("pca_variance", dataclasses.replace(PCA_PAPER, dim=int(G.style_dim)))
     with torch.no_grad():
         w = G.mapping(torch.randn(min(b.pca_samples, 5000), G.style_dim, generator=torch.Generator().manual_seed(seed)))
     pca_result = pcav.compute(w.numpy(), plot_path=root / "pca_variance.png")
@@ -115,7 +119,10 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     mcfg = tiny_config(latent_dim=int(G.style_dim), n_pca=n_pca, hidden_dim=n_pca, num_frames=b.train_frames,
                        frame_size=int(G.size), total_steps=b.motion_steps, seed=seed,
                        sample_every=b.motion_steps, ckpt_every=b.motion_steps, log_every=1)
-    ds = build_dataset("moving_mnist", num_frames=mcfg.num_frames * mcfg.frame_stride, size=int(G.size), seed=seed)
+    # the trainer keeps every frame_stride-th frame itself (MOCOGAN_HD_FACTS §4), so the dataset uses stride 1
+    stride = resolve_config(mcfg).frame_stride
+    ds = build_dataset("moving_mnist", num_frames=mcfg.num_frames * stride, size=int(G.size), seed=seed,
+                       stride=1)
     basis = torch.as_tensor(pca.components)
     std = torch.as_tensor(pca.stdev)
     meta = {"model": "mocohd", "dataset": {"name": "moving_mnist", "fingerprint": ds.fingerprint()},

@@ -203,6 +203,23 @@ class MoCoGANHDSampler:
         z = torch.as_tensor(z1, dtype=torch.float32).reshape(1, -1).expand(n, -1)
         return to_uint8_video(self.model.sample(n, num_frames, z=z, seed=seed, noise_mode="none"))
 
+    def generator_fn(self, num_frames: int = 16, seed: int = 0):
+        """The generator callable of generator-kind metrics (metrics/motion_diversity.py, App. D).
+
+        ``fn(z1: int, n: int) -> float [n, T, 3, H, W] in [-1, 1]``: content trial ``z1`` maps to a fixed content code
+        (seeded by ``seed`` and ``z1``); every call draws ``n`` fresh motion trajectories; StyleGAN2 noise is off.
+        """
+        calls = [0]
+
+        def fn(z1: int, n: int) -> torch.Tensor:
+            g = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(z1))
+            z = torch.randn(1, self.model.latent_dim, generator=g).expand(n, -1)
+            calls[0] += 1
+            return self.model.sample(n, num_frames, z=z, seed=int(seed) * 7_919 + 104_729 * calls[0] + int(z1),
+                                     noise_mode="none").cpu()
+
+        return fn
+
     def info(self) -> dict:
         return {"model": "mocohd", "recipe": self.recipe, "noise_mode": self.noise_mode,
                 "interpolate": self.interpolate, **self._info}

@@ -2,10 +2,10 @@ import json
 
 import numpy as np
 from click.testing import CliRunner
+from vidbench.metrics.base import Metric, MetricOptions
 
 from vidbench.cli import VERBS, cli
 from vidbench.registry import METRICS, Entry
-from vidbench.metrics.base import Metric, MetricOptions
 from vidbench.video import write_video
 
 

@@ -2,9 +2,9 @@ import json
 
 import numpy as np
 from click.testing import CliRunner
+from vidbench.metrics.base import Metric
 
 from vidbench.cli import cli
-from vidbench.metrics.base import Metric
 from vidbench.records import metric_result, read_result
 from vidbench.registry import METRICS, Entry
 from vidbench.video import read_video

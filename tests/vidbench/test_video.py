@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vidbench.errors import VideoReadError, VidbenchError
+from vidbench.errors import VidbenchError, VideoReadError
 from vidbench.video import iter_videos, probe_video, read_video, select_frames, to_uint8, write_video
 
 CLIPS = {

@@ -114,7 +114,9 @@ def command(dataset, image_generator, pca, data_root, overrides, out, resume):
                             f"--set n_pca={basis.shape[0]} --set hidden_dim={basis.shape[0]} or recompute the PCA")
     cfg.validate()
 
+    # the trainer keeps every frame_stride-th frame itself, so the dataset must not subsample again (stride=1)
     ds = build_dataset(dataset, split=None, num_frames=rcfg.num_frames * rcfg.frame_stride, size=rcfg.frame_size,
+                       stride=1,
                        seed=rcfg.seed, data_root=data_root)
     if not resume:
         run_dir = Path(_broadcast_str(str(new_run_dir(out, "mocohd", dataset)) if rank == 0 else None))
