@@ -1,6 +1,7 @@
 """The distribution installs models/, metrics/, baselines/ under the vidbench namespace (editable and wheel)."""
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -43,9 +44,16 @@ def test_editable_install_maps_namespace():
 
 @pytest.mark.timeout(300)
 def test_wheel_installs_and_imports_outside_repo(tmp_path):
+    # build from a copy so setuptools' build/ folder never lands in the checkout
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    for folder in FOLDERS:
+        shutil.copytree(REPO / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
-                    str(REPO)], check=True, cwd=tmp_path)
+                    str(src)], check=True, cwd=tmp_path)
     wheel = next(dist.glob("vidbench-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "vidbench/metrics/base.py" in names and "vidbench/schemas/run_record_v1.json" in names
