@@ -38,7 +38,7 @@ class QuickstartBudget:
     div_content: int  # motion diversity M
 
 
-FULL = QuickstartBudget(image_iters=1500, pca_samples=20_000, motion_steps=150, train_frames=8, eval_videos=64,
+FULL = QuickstartBudget(image_iters=3000, pca_samples=20_000, motion_steps=150, train_frames=8, eval_videos=64,
                         eval_frames=16, div_videos=16, div_content=8)
 SMOKE = QuickstartBudget(image_iters=8, pca_samples=2_000, motion_steps=3, train_frames=8, eval_videos=8,
                          eval_frames=16, div_videos=4, div_content=2)

@@ -11,15 +11,6 @@ from vidbench.models import biggan as bg
 from vidbench.errors import VidbenchError
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on the shared 2-core machine, 2 threads make backward passes ~20x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def documented_G(ch: int, n_classes=1000, shared=128, zc=20) -> dict[str, tuple]:
     """G.pth key -> shape of the I128 config (hier, attention at 64) written from the documented table."""
     s: dict[str, tuple] = {"shared.weight": (n_classes, shared)}

@@ -17,15 +17,6 @@ from vidbench.models import image_train as it
 from vidbench.models import stylegan2 as sg
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on the shared 2-core machine, 2 threads make backward passes ~20x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _micro(**kw):
     base = dict(size=16, channel_max=8, style_dim=16, n_mlp=1, batch=4, pool_clips=6, num_frames=4, iters=4,
                 path_regularize=2.0, mixing=0.9, augment="flip+translation", d_reg_every=2, g_reg_every=2, r1=1.0,

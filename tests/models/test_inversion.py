@@ -15,15 +15,6 @@ from vidbench.registry import WEIGHTS
 from vidbench.video import read_video
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on the shared 2-core machine, 2 threads make backward passes ~20x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _real_frame(shared_data, size=32) -> torch.Tensor:
     v = read_video(shared_data / "video" / "quality" / "carphone_pristine_176x144.mp4", num_frames=1)  # [1,144,176,3]
     f = torch.from_numpy(v[0]).permute(2, 0, 1).float()[None] / 127.5 - 1  # [1,3,144,176]

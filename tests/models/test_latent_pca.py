@@ -14,15 +14,6 @@ from vidbench.models import stylegan2 as sg
 from vidbench.errors import VidbenchError
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on the shared 2-core machine, 2 threads make backward passes ~20x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def tiny_G():
     torch.manual_seed(0)

@@ -11,15 +11,6 @@ from click.testing import CliRunner
 
 from vidbench.cli import cli
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 TINY = ["n_pca=16", "hidden_dim=16", "num_frames=4", "frame_size=32", "d_ndf=4", "biggan_ch=4", "proj_dim=16",
         "bank_size=16", "batch_size=2", "ckpt_every=1", "sample_every=2", "log_every=1", "num_grid=4"]
 

@@ -1,19 +1,9 @@
 """The recipe switch: paper vs released values (MOCOGAN_HD_FACTS.md §13), order-independent overrides, JSON."""
 
 import pytest
-import torch
 from vidbench.models.mocogan_hd.config import MoCoGANHDConfig, resolve_config
 
 from vidbench.config import ConfigError, apply_overrides, config_from_json, config_to_json
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_paper_defaults_follow_appendix_b():

@@ -17,15 +17,6 @@ from vidbench.models.mocogan_hd.discriminators import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _conv_out(n, k=4, s=2, p=2):
     return (n + 2 * p - k) // s + 1
 

@@ -7,15 +7,6 @@ from scipy.special import log_softmax
 from vidbench.models.mocogan_hd import losses as L
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _np_infonce(qa, qb, bank, tau, self_logit):
     """Eqn. 6 written as loops: each of the 2N views is an anchor; SciPy log-softmax over its similarities."""
     views = np.concatenate([qa, qb])

@@ -6,15 +6,6 @@ import torch
 from vidbench.models.mocogan_hd.motion_generator import MotionGenerator, interpolate_latents
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _sig(x):
     return 1.0 / (1.0 + np.exp(-x))
 

@@ -11,15 +11,6 @@ import torch
 
 from vidbench.errors import VidbenchError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 Z, H, K = 64, 16, 16  # tiny StyleGAN2 has style_dim 64; released sizes are 512 / 384 / 384
 
 

@@ -11,15 +11,6 @@ from vidbench.models.mocogan_hd.config import tiny_config
 from vidbench.models.mocogan_hd.trainer import Trainer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: the CPU is shared, and oversubscribed threads slow these small ops down many times."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def tiny_g():
     from vidbench.models.stylegan2 import Generator

@@ -16,15 +16,6 @@ from vidbench.errors import VidbenchError
 from vidbench.registry import MODELS, WEIGHTS
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on the shared 2-core machine, 2 threads make backward passes ~20x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 # ------------------------------------------------------------------------------------------ the documented layout
 def documented_g_ema_256(gen: torch.Generator) -> dict[str, torch.Tensor]:
     """g_ema of rosinality's Generator(256, 512, n_mlp=8, channel_multiplier=2), written from the table in
