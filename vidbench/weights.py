@@ -43,6 +43,7 @@ class WeightSpec:
     source: str = ""  # human-readable: where to get the file
     is_dir: bool = False  # e.g. a TF-Hub module folder
     member: str | None = None  # for folders: the file inside that size/git_blob_sha1 describe (e.g. the data shard)
+    package: str | None = None  # "pkg:rel/path" when a pip package ships the file (found without importing pkg)
 
     @property
     def verification(self) -> str:
@@ -183,6 +184,20 @@ def find_spec_by_git_blob(path: str | os.PathLike) -> WeightSpec | None:
     return None
 
 
+def package_path(spec: WeightSpec) -> Path | None:
+    """Where an installed pip package ships ``spec``'s file (``spec.package = "pkg:rel/path"``), or None."""
+    if not spec.package:
+        return None
+    import importlib.util
+
+    pkg, _, rel = spec.package.partition(":")
+    found = importlib.util.find_spec(pkg)
+    if found is None or not found.submodule_search_locations:
+        return None
+    path = Path(list(found.submodule_search_locations)[0]) / rel
+    return path if path.exists() else None
+
+
 def get_spec(name: str) -> WeightSpec:
     entry = WEIGHTS.get(name)
     if not isinstance(entry.obj, WeightSpec):  # pragma: no cover
@@ -207,9 +222,9 @@ def resolve_weights(
         raise WeightsMissingError(f"{text}: no such weights file")
     spec = get_spec(text)
     looked = _search_dirs(weights_dir)
-    for d in looked:
-        cand = d / spec.filename
-        if cand.exists():
+    candidates = [d / spec.filename for d in looked] + [package_path(spec)]
+    for cand in candidates:
+        if cand is not None and cand.exists():
             digest, verified = verify_file(cand, spec)
             return ResolvedWeights(cand, digest, verified, spec)
     if download and spec.url:

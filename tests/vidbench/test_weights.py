@@ -168,3 +168,21 @@ def test_cli_verbs(server, tmp_path):
     assert res.exit_code == 0 and "i3d.kinetics400_tfhub" in res.output
     res = runner.invoke(cli, ["weights", "verify", "i3d"])
     assert res.exit_code == 2 and "not found" in res.output
+
+
+def test_file_shipped_by_a_pip_package_is_found_and_verified(tmp_path, monkeypatch):
+    pkg = tmp_path / "fakepkg_weights" / "models"
+    pkg.mkdir(parents=True)
+    (pkg.parent / "__init__.py").write_text("raise ImportError('must be located without importing')\n")
+    (pkg / "test.pkg.bin").write_bytes(PAYLOAD)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = _spec("test.pkg", None, sha256=SHA, package="fakepkg_weights:models/test.pkg.bin")
+    r = resolve_weights(spec.name)
+    assert r.path == pkg / "test.pkg.bin" and r.verified == "sha256" and r.registered
+    (pkg / "test.pkg.bin").write_bytes(PAYLOAD + b"x")  # a tampered copy is refused, not silently used
+    with pytest.raises(VidbenchError, match="does not match"):
+        resolve_weights(spec.name)
+    # a weights dir still wins over the package copy
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / spec.filename).write_bytes(PAYLOAD)
+    assert resolve_weights(spec.name, weights_dir=tmp_path / "w").path == tmp_path / "w" / spec.filename
