@@ -41,7 +41,7 @@ class QuickstartBudget:
     div_content: int  # motion diversity M
 
 
-FULL = QuickstartBudget(image_iters=3000, pca_samples=20_000, motion_steps=200, motion_batch=8, motion_lr=5e-4,
+FULL = QuickstartBudget(image_iters=3000, pca_samples=20_000, motion_steps=600, motion_batch=8, motion_lr=5e-4,
                         train_frames=8, eval_videos=64,
                         eval_frames=16, div_videos=16, div_content=8)
 SMOKE = QuickstartBudget(image_iters=8, pca_samples=2_000, motion_steps=3, motion_batch=4, motion_lr=5e-4,
