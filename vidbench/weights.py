@@ -300,3 +300,35 @@ def copy_into_cache(path: str | os.PathLike, spec: WeightSpec) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return dest
+
+
+def read_torch_state_dict(path: str | os.PathLike) -> dict:
+    """``torch.load(weights_only=True)`` of a state_dict file (unwrapping a top-level ``state_dict`` entry);
+    anything else is one clear error naming the file."""
+    import torch
+
+    try:
+        sd = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - re-raised with the file named
+        raise VidbenchError(f"{path}: not a readable torch state_dict ({type(e).__name__}: {e})") from None
+    if isinstance(sd, dict) and isinstance(sd.get("state_dict"), dict):
+        sd = sd["state_dict"]
+    if not isinstance(sd, dict):
+        raise VidbenchError(f"{path}: expected a state_dict (dict of tensors), got {type(sd).__name__}")
+    return sd
+
+
+def load_state_dict_checked(model, sd: dict, source: str | os.PathLike) -> None:
+    """Copy ``sd`` into ``model`` key by key with shape checks (dtype cast to the module's). Keys of the model that
+    ``sd`` lacks keep the module's value (e.g. ``num_batches_tracked``, absent from older files); callers check
+    beforehand which keys may be missing or unexpected."""
+    own = model.state_dict()
+    new = {}
+    for k, v in own.items():
+        if k not in sd:
+            new[k] = v
+            continue
+        if tuple(sd[k].shape) != tuple(v.shape):
+            raise VidbenchError(f"{source}: {k} has shape {list(sd[k].shape)}, expected {list(v.shape)}")
+        new[k] = sd[k].to(v.dtype)
+    model.load_state_dict(new, strict=True)

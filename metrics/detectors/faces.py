@@ -29,7 +29,13 @@ import numpy as np
 
 from vidbench.errors import MissingCapabilityError, VidbenchError, WeightsMissingError
 from vidbench.registry import DETECTORS
-from vidbench.weights import WeightSpec, register_weights, resolve_weights
+from vidbench.weights import (
+    WeightSpec,
+    load_state_dict_checked,
+    read_torch_state_dict,
+    register_weights,
+    resolve_weights,
+)
 
 # ----------------------------------------------------------------------------------------------- weight registry
 FACENET_VGGFACE2 = register_weights(
@@ -177,16 +183,7 @@ def load_facenet_state_dict(path: str | os.PathLike, model) -> dict:
     classes: 8631 for VGGFace2, 10575 for CASIA-WebFace); every other key must exist in the model with the same shape.
     Returns a small report dict (number of tensors loaded, head classes).
     """
-    import torch
-
-    try:
-        sd = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - re-raised with the fix
-        raise VidbenchError(f"{path}: not a readable torch state_dict ({type(e).__name__}: {e})") from None
-    if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
-        sd = sd["state_dict"]
-    if not isinstance(sd, dict):
-        raise VidbenchError(f"{path}: expected a state_dict (dict of tensors), got {type(sd).__name__}")
+    sd = read_torch_state_dict(path)
     head = {k: sd[k] for k in _FACENET_HEAD_KEYS if k in sd}
     own = model.state_dict()
     unexpected = sorted(k for k in sd if k not in own and k not in _FACENET_HEAD_KEYS)
@@ -196,15 +193,7 @@ def load_facenet_state_dict(path: str | os.PathLike, model) -> dict:
             f"{path}: not a facenet-pytorch InceptionResnetV1 state_dict: "
             f"{len(missing)} missing keys (e.g. {missing[:3]}), {len(unexpected)} unexpected (e.g. {unexpected[:3]})"
         )
-    new = {}
-    for k, v in own.items():
-        if k not in sd:  # num_batches_tracked absent from older files: keep the module's value
-            new[k] = v
-            continue
-        if tuple(sd[k].shape) != tuple(v.shape):
-            raise VidbenchError(f"{path}: {k} has shape {list(sd[k].shape)}, expected {list(v.shape)}")
-        new[k] = sd[k].to(v.dtype)
-    model.load_state_dict(new, strict=True)
+    load_state_dict_checked(model, {k: v for k, v in sd.items() if k not in _FACENET_HEAD_KEYS}, path)
     return {"tensors": len(sd), "head_classes": int(head["logits.weight"].shape[0]) if head else None}
 
 

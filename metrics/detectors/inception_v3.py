@@ -26,7 +26,13 @@ from torch import nn
 
 from vidbench.errors import VidbenchError
 from vidbench.registry import DETECTORS
-from vidbench.weights import WeightSpec, register_weights, resolve_weights
+from vidbench.weights import (
+    WeightSpec,
+    load_state_dict_checked,
+    read_torch_state_dict,
+    register_weights,
+    resolve_weights,
+)
 
 FID_INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 
@@ -254,12 +260,7 @@ def load_fid_inception_state_dict(path: str | os.PathLike, model: FIDInceptionV3
     The file's names equal ours; ``*.num_batches_tracked`` is optional (torch-fidelity's converter writes none);
     ``AuxLogits.*`` (torchvision files) are refused with a hint, since those are the ImageNet weights, not FID's.
     """
-    try:
-        sd = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001
-        raise VidbenchError(f"{path}: not a readable torch state_dict ({type(e).__name__}: {e})") from None
-    if not isinstance(sd, dict):
-        raise VidbenchError(f"{path}: expected a state_dict, got {type(sd).__name__}")
+    sd = read_torch_state_dict(path)
     if any(k.startswith("AuxLogits.") for k in sd) or ("fc.weight" in sd and tuple(sd["fc.weight"].shape) == (1000, 2048)):
         raise VidbenchError(
             f"{path}: looks like torchvision's ImageNet inception_v3 (1000 classes / AuxLogits), not the FID weights "
@@ -274,15 +275,7 @@ def load_fid_inception_state_dict(path: str | os.PathLike, model: FIDInceptionV3
             f"{path}: not the FID InceptionV3 layout ({len(core)} tensors, expected {NUM_TENSORS}; "
             f"missing e.g. {missing[:3]}, unexpected e.g. {unexpected[:3]})"
         )
-    new = {}
-    for k, v in own.items():
-        if k not in sd:
-            new[k] = v
-            continue
-        if tuple(sd[k].shape) != tuple(v.shape):
-            raise VidbenchError(f"{path}: {k} has shape {list(sd[k].shape)}, expected {list(v.shape)}")
-        new[k] = sd[k].to(v.dtype)
-    model.load_state_dict(new, strict=True)
+    load_state_dict_checked(model, sd, path)
     return {"tensors": len(core)}
 
 
