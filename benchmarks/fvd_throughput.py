@@ -30,16 +30,26 @@ def peak_rss_mb() -> float:
 
 
 def clips(shared: Path, n: int) -> np.ndarray:
+    """``n`` real 16-frame clips: round-robin over the ../shared videos, successive non-overlapping windows (wrapping
+    within each video when more clips are asked than it holds)."""
     from vidbench.metrics.fvd import PRESETS, preprocess
 
     from vidbench.video import read_video
 
     srcs = ["video/action/mmaction2_demo_armwrestling_340x256.mp4", "video/general/bigbuckbunny_1280x720.mp4",
-            "video/action/mmaction2_test_pool_320x240.avi", "i3d/sample/v_CricketShot_g04_c01_rgb.gif"]
+            "video/action/mmaction2_test_pool_320x240.avi", "i3d/sample/v_CricketShot_g04_c01_rgb.gif",
+            "video/talking_face/sadtalker_WDA_AlexandriaOcasioCortez_000_512.mp4",
+            "video/quality/carphone_pristine_176x144.mp4"]
+    full = {}
     vids = []
     for i in range(n):
         src = srcs[i % len(srcs)]
-        vids.append(read_video(shared / src, start=16 * (i // len(srcs)), num_frames=16))
+        if src not in full:
+            full[src] = read_video(shared / src)
+        v = full[src]
+        windows = len(v) // 16
+        k = (i // len(srcs)) % windows
+        vids.append(v[16 * k:16 * k + 16])
     return preprocess(vids, PRESETS["fvd2048_16f"])  # [n,3,16,224,224]
 
 
