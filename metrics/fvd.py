@@ -18,7 +18,7 @@ Any ``fvd{N}_{T}f[_variant]`` (DESIGN.md grammar) resolves to the same protocol 
 (T >= 9, the I3D minimum). Results carry the protocol id (protocol dataclass + detector weights sha256), warnings for
 N below the protocol's N and for real/fake sets that differ in frames/resolution/fps, a bootstrap 95 % CI over fake
 samples (``options.bootstrap``) and, in ``extra``, the FD-vs-N curve with its linear extrapolation in 1/N → 0
-("FVD∞", Chong & Forsyth 2020). Opt-in fast mode (``options.fast``): bf16 autocast + channels_last_3d where the CPU
+("FVD∞", Chong & Forsyth 2020). Opt-in fast mode (``options.fast``): bf16 autocast after a float32 stem conv + channels_last_3d where the CPU
 has AVX512-BF16/AMX (else fp32 with the reason recorded); recorded in the protocol id. Optional TF backend
 (``options.extra["backend"] = "tf"`` with ``--detector-weights MODULE_DIR``) runs the TF-Hub graph itself.
 """
@@ -67,7 +67,7 @@ class FVDProtocol:
     features: str = "logits400"  # RGB/inception_i3d/Mean:0
     bn_eps: float = 1e-3  # TF graph; VideoGPT/TATS ports 1e-5
     cov_ddof: int = 1  # unbiased (np.cov); StyleGAN-V 0
-    precision: str = "fp32"  # fp32 | bf16 (fast mode)
+    precision: str = "fp32"  # fp32 | bf16_trunk (fast mode: bf16 after the float32 stem conv; head in float32)
     backend: str = "torch"  # torch | tf
 
 
@@ -247,7 +247,7 @@ class FVD(Metric):
             ok, reason = cpu_bf16_support() if options.device == "cpu" else (True, f"device {options.device}")
             self.fast_reason = reason
             if ok and backend == "torch":
-                protocol = dataclasses.replace(protocol, precision="bf16")
+                protocol = dataclasses.replace(protocol, precision="bf16_trunk")
             else:
                 self.warnings_.append(f"fast mode requested but not used ({reason if not ok else 'tf backend'}); "
                                       "computed in fp32")
@@ -316,9 +316,12 @@ class FVD(Metric):
                 return model(x, rescale=native, resize=native).float().cpu()
         if isinstance(model, InceptionI3d):
             x = x.contiguous(memory_format=torch.channels_last_3d)
-        if self.protocol.precision == "bf16":
-            with torch.no_grad(), torch.autocast(x.device.type, dtype=torch.bfloat16):
-                return model(x).float().cpu()
+        if self.protocol.precision == "bf16_trunk":
+            with torch.no_grad():
+                if isinstance(model, InceptionI3d):
+                    return model(x, autocast_dtype=torch.bfloat16).cpu()
+                with torch.autocast(x.device.type, dtype=torch.bfloat16):
+                    return model(x).float().cpu()
         with torch.no_grad():
             return model(x).float().cpu()
 

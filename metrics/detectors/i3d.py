@@ -30,6 +30,7 @@ State-dict key names follow the PyTorch ports (piergiaj/pytorch-i3d, VideoGPT, T
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import zipfile
@@ -191,24 +192,35 @@ class InceptionI3d(nn.Module):
             setattr(self, name, InceptionBlock(cin, ch, eps))
         self.logits = Unit3D(1024, config.num_classes, 1, bn=False, relu=False, bias=True)
 
-    def trunk(self, x: torch.Tensor) -> torch.Tensor:
-        """[B,3,T,H,W] in [-1,1] → Mixed_5c output [B,1024,T/8,H/32,W/32]."""
-        x = self.Conv3d_1a_7x7(x)  # [B,64,T/2,H/2,W/2]
-        x = max_pool_same(x, (1, 3, 3), (1, 2, 2))  # MaxPool3d_2a_3x3
-        x = self.Conv3d_2c_3x3(self.Conv3d_2b_1x1(x))  # [B,192,T/2,H/4,W/4]
-        x = max_pool_same(x, (1, 3, 3), (1, 2, 2))  # MaxPool3d_3a_3x3
-        x = self.Mixed_3c(self.Mixed_3b(x))  # [B,480,T/2,H/8,W/8]
-        x = max_pool_same(x, (3, 3, 3), (2, 2, 2))  # MaxPool3d_4a_3x3
-        for name in ("Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f"):
-            x = getattr(self, name)(x)  # [B,832,T/4,H/16,W/16]
-        x = max_pool_same(x, (2, 2, 2), (2, 2, 2))  # MaxPool3d_5a_2x2
-        return self.Mixed_5c(self.Mixed_5b(x))  # [B,1024,T/8,H/32,W/32]
+    def trunk(self, x: torch.Tensor, autocast_dtype: torch.dtype | None = None) -> torch.Tensor:
+        """[B,3,T,H,W] in [-1,1] → Mixed_5c output [B,1024,T/8,H/32,W/32] (float32).
 
-    def forward(self, x: torch.Tensor, features: str = "logits"):
-        """``features``: "logits" → [B,400] (``Mean:0``), "pool" → [B,1024], "both" → (logits, pool)."""
+        ``autocast_dtype`` (fast mode, e.g. bf16) runs every layer after the stem convolution in that precision; the
+        stem stays float32 because rounding the input pixels costs most of the accuracy (measured: FVD deviation
+        from fp32 1.3 % with the stem in bf16, 0.05 % without, at N = 16 per set, for ~7 % of the speed).
+        """
+        x = self.Conv3d_1a_7x7(x)  # [B,64,T/2,H/2,W/2]
+        ctx = torch.autocast(x.device.type, dtype=autocast_dtype) if autocast_dtype else contextlib.nullcontext()
+        with ctx:
+            x = max_pool_same(x, (1, 3, 3), (1, 2, 2))  # MaxPool3d_2a_3x3
+            x = self.Conv3d_2c_3x3(self.Conv3d_2b_1x1(x))  # [B,192,T/2,H/4,W/4]
+            x = max_pool_same(x, (1, 3, 3), (1, 2, 2))  # MaxPool3d_3a_3x3
+            x = self.Mixed_3c(self.Mixed_3b(x))  # [B,480,T/2,H/8,W/8]
+            x = max_pool_same(x, (3, 3, 3), (2, 2, 2))  # MaxPool3d_4a_3x3
+            for name in ("Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e", "Mixed_4f"):
+                x = getattr(self, name)(x)  # [B,832,T/4,H/16,W/16]
+            x = max_pool_same(x, (2, 2, 2), (2, 2, 2))  # MaxPool3d_5a_2x2
+            x = self.Mixed_5c(self.Mixed_5b(x))  # [B,1024,T/8,H/32,W/32]
+        return x.float()
+
+    def forward(self, x: torch.Tensor, features: str = "logits", autocast_dtype: torch.dtype | None = None):
+        """``features``: "logits" → [B,400] (``Mean:0``), "pool" → [B,1024], "both" → (logits, pool).
+
+        ``autocast_dtype``: the fast mode's precision for the trunk after the stem (see :meth:`trunk`); the stem and
+        the logits head always run in float32."""
         if x.ndim != 5 or x.shape[1] != self.config.in_channels:
             raise ValueError(f"I3D: expected [B,{self.config.in_channels},T,H,W], got {list(x.shape)}")
-        h = self.trunk(x)
+        h = self.trunk(x, autocast_dtype)
         t, hh, ww = h.shape[2:]
         if t < 2:
             raise ValueError(f"I3D needs at least 9 input frames (got {x.shape[2]}): AvgPool3D [2,7,7] is VALID in time")

@@ -273,3 +273,27 @@ def test_cli_score_random_init_and_refusal(shared_data, tmp_path):
     assert m["n_real"] == 2 and m["n_fake"] == 2 and m["value"] > 0
     res = runner.invoke(cli, ["score", "--metric", "fvd2048_16f", "--real", str(real), "--fake", str(fake)])
     assert res.exit_code == 2 and "i3d.kinetics400_tfhub" in res.output and "--weights-dir" in res.output
+
+
+def test_fast_mode_recorded_and_close_to_fp32():
+    from vidbench.metrics.fvd import cpu_bf16_support
+
+    real, fake = _videos(0, 12), _videos(1, 10)
+    exact = _run(real, fake, proto=MID)
+    fast = _run(real, fake, options=dataclasses.replace(RI, fast=True), proto=MID)
+    if not cpu_bf16_support()[0]:  # falls back to fp32 and says why
+        assert fast["protocol"]["precision"] == "fp32" and any("fast mode" in w for w in fast["warnings"])
+        return
+    assert fast["protocol"]["precision"] == "bf16_trunk"
+    assert fast["protocol_id"] != exact["protocol_id"]
+    assert fast["value"] == pytest.approx(exact["value"], rel=0.05)
+    # the stem and head stay float32; only the trunk in between runs in bf16
+    model = build_random_i3d(0).eval()
+    x = torch.rand(2, 3, 9, 64, 64) * 2 - 1
+    with torch.no_grad():
+        stem = model.Conv3d_1a_7x7(x)
+        assert stem.dtype == torch.float32
+        out = model(x, autocast_dtype=torch.bfloat16)
+        ref = model(x)
+    assert out.dtype == torch.float32
+    assert (out - ref).abs().max().item() < 0.05 * ref.abs().max().item()
