@@ -25,7 +25,7 @@ from torch import nn
 
 from vidbench.errors import VidbenchError
 from vidbench.registry import MODELS
-from vidbench.weights import WeightSpec, register_weights
+from vidbench.weights import WeightSpec, load_state_dict_checked, register_weights
 
 
 # ---------------------------------------------------------------------------------------------- spectral norm
@@ -419,10 +419,7 @@ def _check_and_load(model: nn.Module, sd: dict, what: str) -> None:
             f"{what}: keys do not match the BigGAN-PyTorch layout for {model.cfg}: missing {missing[:5]} "
             f"({len(missing)}), unexpected {unexpected[:5]} ({len(unexpected)})"
         )
-    for k, v in sd.items():
-        if tuple(v.shape) != tuple(ref[k].shape):
-            raise VidbenchError(f"{what}: key {k} has shape {tuple(v.shape)}, expected {tuple(ref[k].shape)}")
-    model.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
+    load_state_dict_checked(model, sd, what)
 
 
 def infer_generator_config(sd: dict[str, torch.Tensor], **overrides) -> BigGANConfig:
