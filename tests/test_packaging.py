@@ -57,6 +57,7 @@ def test_wheel_installs_and_imports_outside_repo(tmp_path):
     wheel = next(dist.glob("vidbench-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "vidbench/metrics/base.py" in names and "vidbench/schemas/run_record_v1.json" in names
+    assert "vidbench/schemas/run_record_v2.json" in names
     assert not any(n.startswith(("models/", "metrics/", "baselines/", "tests/")) for n in names)
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],

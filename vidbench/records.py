@@ -1,8 +1,11 @@
-"""Run record v1: protocol ids, metric results, run folders, writer and validator.
+"""Run records (schema v2; v1 still read): protocol ids, metric results, run folders, writer, reader, validator.
 
 A run folder is ``runs/<model>-<dataset>-<YYYYmmdd-HHMMSS>-<6 hex>/`` holding ``config.json``, ``result.json``,
 ``per_video.jsonl``, ``samples/{i:06d}.mp4`` and optionally ``samples.npz`` / ``train_log.csv``.
-``result.json`` follows ``vidbench/schemas/run_record_v1.json``.
+``result.json`` follows ``vidbench/schemas/run_record_v2.json``. v2 adds, per metric, ``comparable_reasons`` (why a
+value is not comparable; empty exactly when ``comparable`` is true) and, per record, ``task``, ``label`` (names rows in
+tables), ``sampler`` (the sampler's settings) and ``real_clips`` (the rule that drew the real clips). Records written
+as v1 are still accepted: :func:`read_result` upgrades them in memory (``upgrade_record``).
 
 The **protocol id** of a metric is the first 12 hex digits of sha256 over the canonical JSON (sorted keys, no spaces)
 of its protocol dataclass together with the detector weights hash; it is printed beside every number.
@@ -25,8 +28,13 @@ from vidbench import __version__
 from vidbench.cache import atomic_write_json, atomic_write_text
 from vidbench.errors import VidbenchError
 
-SCHEMA_ID = "vidbench.run_record.v1"
-SCHEMA_PATH = Path(__file__).with_name("schemas") / "run_record_v1.json"
+SCHEMA_ID = "vidbench.run_record.v2"
+SCHEMA_IDS = {"vidbench.run_record.v1": "run_record_v1.json", "vidbench.run_record.v2": "run_record_v2.json"}
+SCHEMA_PATH = Path(__file__).with_name("schemas") / SCHEMA_IDS[SCHEMA_ID]
+TASKS = ("unconditional", "predict", "score", "train", "generate", "ablation", "study")
+# a v1 record did not say why a value was not comparable
+V1_UNKNOWN_REASON = "recorded by schema v1, which did not store the reason"
+GENERIC_REASON = "marked not comparable by the metric (no reason given)"
 
 
 def canonical_json(obj: Any) -> str:
@@ -80,8 +88,16 @@ def metric_result(
     n_real: int | None = None,
     n_fake: int | None = None,
     extra: dict | None = None,
+    comparable_reasons: Iterable[str] = (),
 ) -> dict:
-    """Build one entry of ``result.json["metrics"]`` (schema v1)."""
+    """Build one entry of ``result.json["metrics"]`` (schema v2).
+
+    ``comparable`` ends up true only when the caller says so *and* ``comparable_reasons`` is empty; a value marked not
+    comparable without a reason gets a generic one, so a reader can always say why.
+    """
+    reasons = list(dict.fromkeys(str(r) for r in comparable_reasons if r))  # ordered, no duplicates
+    if not comparable and not reasons:
+        reasons = [GENERIC_REASON]
     out = {
         "value": None if value is None else float(value),
         "std": None if std is None else float(std),
@@ -93,7 +109,8 @@ def metric_result(
         "detector": detector,
         "weights_hash": weights_hash,
         "weights_verified": weights_verified,
-        "comparable": bool(comparable),
+        "comparable": bool(comparable) and not reasons,
+        "comparable_reasons": reasons,
         "warnings": list(warnings),
         "elapsed_s": float(elapsed_s),
     }
@@ -123,7 +140,13 @@ def new_record(
     checkpoint_hash: str | None = None,
     recipe: str | None = None,
     command: str | None = None,
+    task: str = "unconditional",
+    label: str | None = None,
+    sampler: dict | None = None,
+    real_clips: dict | None = None,
 ) -> dict:
+    if task not in TASKS:
+        raise VidbenchError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
     return {
         "schema": SCHEMA_ID,
         "vidbench": __version__,
@@ -136,24 +159,51 @@ def new_record(
         "dataset": dataset,
         "seed": seed,
         "command": command,
+        "task": task,
+        "label": label,
+        "sampler": sampler,
+        "real_clips": real_clips,
         "metrics": metrics or {},
     }
 
 
-@functools.lru_cache(maxsize=1)
-def _schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
+@functools.lru_cache(maxsize=None)
+def _schema(schema_id: str = SCHEMA_ID) -> dict:
+    return json.loads((SCHEMA_PATH.parent / SCHEMA_IDS[schema_id]).read_text())
 
 
 def validate_record(record: dict) -> None:
-    """Raise :class:`VidbenchError` naming the first violation of schema v1."""
+    """Raise :class:`VidbenchError` naming the first violation of the record's schema (v1 or v2)."""
     import jsonschema
 
+    if not isinstance(record, dict):
+        raise VidbenchError(f"a run record is a JSON object, got {type(record).__name__}")
+    schema_id = record.get("schema")
+    if schema_id not in SCHEMA_IDS:
+        raise VidbenchError(f"unknown run record schema {schema_id!r}; this vidbench reads "
+                            f"{', '.join(sorted(SCHEMA_IDS))}")
     try:
-        jsonschema.validate(record, _schema())
+        jsonschema.validate(record, _schema(schema_id))
     except jsonschema.ValidationError as e:
         where = "/".join(str(p) for p in e.absolute_path) or "(root)"
-        raise VidbenchError(f"run record does not match schema v1 at {where}: {e.message}") from None
+        raise VidbenchError(f"run record does not match schema {schema_id.rsplit('.', 1)[-1]} at {where}: "
+                            f"{e.message}") from None
+
+
+def upgrade_record(record: dict) -> dict:
+    """A v2-shaped copy of a valid v1 or v2 record (v1: task "unconditional", no label, reasons unknown)."""
+    if record.get("schema") == SCHEMA_ID:
+        return record
+    out = json.loads(json.dumps(record))
+    out["schema"] = SCHEMA_ID
+    out["upgraded_from"] = record.get("schema")
+    out.setdefault("task", "unconditional")
+    out.setdefault("label", None)
+    out.setdefault("sampler", None)
+    out.setdefault("real_clips", None)
+    for m in out.get("metrics", {}).values():
+        m.setdefault("comparable_reasons", [] if m.get("comparable") else [V1_UNKNOWN_REASON])
+    return out
 
 
 def _slug(s: str | None) -> str:
@@ -185,12 +235,37 @@ def write_per_video(run_dir: str | os.PathLike, rows: Iterable[dict]) -> Path:
 
 
 def read_result(run_dir: str | os.PathLike) -> dict:
+    """Read and validate ``result.json`` (v1 or v2) and return it v2-shaped."""
     path = Path(run_dir) / "result.json" if Path(run_dir).is_dir() else Path(run_dir)
     if not path.exists():
         raise VidbenchError(f"{path}: no result.json; pass a run folder written by `vidbench eval`")
-    rec = json.loads(path.read_text())
-    validate_record(rec)
-    return rec
+    try:
+        rec = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as e:
+        raise VidbenchError(f"{path}: cannot read the run record ({e.__class__.__name__}: {e})") from None
+    except json.JSONDecodeError as e:
+        raise VidbenchError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}); the run record is damaged, "
+                            "re-run the job that wrote it") from None
+    try:
+        validate_record(rec)
+    except VidbenchError as e:
+        raise VidbenchError(f"{path}: {e}") from None
+    return upgrade_record(rec)
+
+
+def find_records(*paths: str | os.PathLike) -> list[tuple[Path, dict]]:
+    """Every ``result.json`` under the given folders (or the given result files), read through :func:`read_result`,
+    sorted by path. A path that does not exist is an error; a folder with no record gives nothing."""
+    found: set[Path] = set()
+    for p in paths:
+        p = Path(p)
+        if not p.exists():
+            raise VidbenchError(f"{p}: no such file or folder; pass run folders written by vidbench")
+        if p.is_file():
+            found.add(p.resolve())
+        else:
+            found.update(q.resolve() for q in p.rglob("result.json"))
+    return [(f, read_result(f)) for f in sorted(found)]
 
 
 def format_metric_line(name: str, m: dict) -> str:
@@ -210,6 +285,9 @@ def format_metric_line(name: str, m: dict) -> str:
     s += f"  [protocol {m['protocol_id']}]"
     if not m.get("comparable", False):
         s += "  NOT COMPARABLE"
+        reasons = m.get("comparable_reasons") or []
+        if reasons:
+            s += f" ({'; '.join(reasons)})"
     for w in m.get("warnings", []):
         s += f"\n  warning: {w}"
     return s
