@@ -51,6 +51,10 @@ class MetricOptions:
     fast: bool = False  # opt-in fast mode (e.g. bf16); recorded in the protocol id when used
     progress: bool = True
     extra: dict = field(default_factory=dict)
+    # the rule that drew the real set (vidbench eval: RealClipRule as a dict, incl. seed, clip count, dataset
+    # fingerprint and the n this metric reads); None = the caller's own real set (vidbench score). Real-statistics
+    # caches key on it.
+    real_clips: dict | None = None
 
 
 def random_init_requested(options: MetricOptions) -> bool:

@@ -36,6 +36,7 @@ class EvalConfig:
     weights_dir: str | None = None
     fps: float = 10.0
     save_mp4: bool = True
+    label: str | None = None  # free row name for tables (eval --label)
 
 
 def _protocol_n(metric) -> int | None:
@@ -130,7 +131,8 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
                                                "fingerprint": dataset.fingerprint()},
                      seed=cfg.seed, metrics=results, checkpoint=cfg.checkpoint,
                      checkpoint_hash=getattr(sampler, "checkpoint_hash", None),
-                     recipe=getattr(sampler, "recipe", None))
+                     recipe=getattr(sampler, "recipe", None), task="unconditional", label=cfg.label,
+                     sampler=sampler.settings() if hasattr(sampler, "settings") else sampler.info())
     rows = [rows_by_index.get(i, {"index": i, "id": f"{i:06d}", "seed": cfg.seed}) for i in range(len(fake))]
     write_per_video(run_dir, rows)
     write_result(run_dir, rec)
