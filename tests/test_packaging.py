@@ -12,6 +12,7 @@ import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDERS = {"vidbench": "vidbench", "models": "vidbench.models", "metrics": "vidbench.metrics",
+           "leaderboards": "vidbench.leaderboards",
            "baselines": "vidbench.baselines"}
 
 
@@ -69,3 +70,9 @@ def test_wheel_installs_and_imports_outside_repo(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+    # the paper tables read leaderboards/ shipped as vidbench/leaderboards
+    assert "vidbench/leaderboards/published.csv" in names and "vidbench/leaderboards/table1.yaml" in names
+    out = subprocess.run([sys.executable, "-m", "vidbench.cli", "table", "--paper", "1"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "33.95 ± .25" in out.stdout and "1209 ± 28" in out.stdout

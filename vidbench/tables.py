@@ -489,31 +489,36 @@ def _footnotes(res: TableResult) -> list[str]:
     return out
 
 
-def render_markdown(res: TableResult) -> str:
+def _md_block(g: _Grid) -> list[str]:
     def esc(s: str) -> str:
         return s.replace("|", "\\|")
 
-    def block(g: _Grid) -> list[str]:
-        lines = [f"**{esc(g.title)}**", "", "| " + " | ".join(esc(h) for h in g.header) + " |",
-                 "|" + "|".join(["---"] + ["---:"] * (len(g.header) - 1)) + "|"]
-        for r in g.rows:
-            cells = []
-            for text, bold, notes in r:
-                t = esc(text)
-                if bold:
-                    t = f"**{t}**"
-                if notes:
-                    t += " " + "".join(f"[{n}]" for n in notes)
-                cells.append(t)
-            lines.append("| " + " | ".join(cells) + " |")
-        return lines
+    lines = [f"**{esc(g.title)}**", "", "| " + " | ".join(esc(h) for h in g.header) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(g.header) - 1)) + "|"]
+    for r in g.rows:
+        cells = []
+        for text, bold, notes in r:
+            t = esc(text)
+            if bold:
+                t = f"**{t}**"
+            if notes:
+                t += " " + "".join(f"[{n}]" for n in notes)
+            cells.append(t)
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
-    main, extra = _grids(res)
-    lines = block(main)
-    if extra is not None:
-        lines += [""] + block(extra)
-    lines += [""] + [f"- {esc(f)}" for f in _footnotes(res)]
+
+def _grid_markdown(grids: list[_Grid] | _Grid, notes: list[str]) -> str:
+    lines: list[str] = []
+    for g in [grids] if isinstance(grids, _Grid) else grids:
+        lines += ([""] if lines else []) + _md_block(g)
+    lines += [""] + ["- " + f.replace("|", "\\|") for f in notes]
     return "\n".join(lines) + "\n"
+
+
+def render_markdown(res: TableResult) -> str:
+    main, extra = _grids(res)
+    return _grid_markdown([main] + ([extra] if extra else []), _footnotes(res))
 
 
 _LATEX_MAP = {
@@ -538,73 +543,83 @@ def latex_escape(s: str) -> str:
     return "".join(out)
 
 
-def render_latex(res: TableResult) -> str:
+def _latex_block(g: _Grid, caption: bool) -> list[str]:
+    lines = []
+    if caption:
+        lines.append(r"\caption{" + latex_escape(g.title) + "}")
+    else:
+        lines += [r"\par\medskip", r"\textit{" + latex_escape(g.title) + r"}\par\smallskip"]
+    lines.append(r"\begin{tabular}{l" + "r" * (len(g.header) - 1) + "}")
+    lines.append(r"\toprule")
+    lines.append(" & ".join(latex_escape(h) for h in g.header) + r" \\")
+    lines.append(r"\midrule")
+    for r in g.rows:
+        cells = []
+        for text, bold, notes in r:
+            t = latex_escape(text)
+            if bold:
+                t = r"\textbf{" + t + "}"
+            if notes:
+                t += "$^{" + ",".join(notes) + "}$"
+            cells.append(t)
+        lines.append(" & ".join(cells) + r" \\")
+    lines.append(r"\bottomrule")
+    lines.append(r"\end{tabular}")
+    return lines
+
+
+def _grid_latex(grids: list[_Grid] | _Grid, notes: list[str], res: TableResult | None = None) -> str:
     """A ``table`` environment using booktabs (``\\usepackage{booktabs}``); pure ASCII."""
-
-    def block(g: _Grid, caption: bool) -> list[str]:
-        lines = []
-        if caption:
-            lines.append(r"\caption{" + latex_escape(g.title) + "}")
-        else:
-            lines += [r"\par\medskip", r"\textit{" + latex_escape(g.title) + r"}\par\smallskip"]
-        lines.append(r"\begin{tabular}{l" + "r" * (len(g.header) - 1) + "}")
-        lines.append(r"\toprule")
-        lines.append(" & ".join(latex_escape(h) for h in g.header) + r" \\")
-        lines.append(r"\midrule")
-        for r in g.rows:
-            cells = []
-            for text, bold, notes in r:
-                t = latex_escape(text)
-                if bold:
-                    t = r"\textbf{" + t + "}"
-                if notes:
-                    t += "$^{" + ",".join(notes) + "}$"
-                cells.append(t)
-            lines.append(" & ".join(cells) + r" \\")
-        lines.append(r"\bottomrule")
-        lines.append(r"\end{tabular}")
-        return lines
-
-    main, extra = _grids(res)
-    lines = [f"% vidbench table --paper {res.spec.table} (needs \\usepackage{{booktabs}})", r"\begin{table}[ht]",
-             r"\centering", r"\small"]
-    lines += block(main, True)
-    if extra is not None:
-        lines += block(extra, False)
+    grids = [grids] if isinstance(grids, _Grid) else grids
+    what = f"table --paper {res.spec.table}" if res is not None and res.spec.table != "leaderboard" \
+        else "leaderboard export"
+    lines = [f"% vidbench {what} (needs \\usepackage{{booktabs}})", r"\begin{table}[ht]", r"\centering", r"\small"]
+    for i, g in enumerate(grids):
+        lines += _latex_block(g, i == 0)
     lines += [r"\par\smallskip", r"\begin{minipage}{0.95\linewidth}\footnotesize"]
-    lines += [latex_escape(f) + r"\par" for f in _footnotes(res)]
+    lines += [latex_escape(f) + r"\par" for f in notes]
     lines += [r"\end{minipage}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
 
-def render_html(res: TableResult) -> str:
-    """A standalone HTML page (pandas builds the tables; cell text is HTML-escaped)."""
-
-    def frame(g: _Grid) -> str:
-        data = []
-        for r in g.rows:
-            line = []
-            for text, bold, notes in r:
-                t = html.escape(text)
-                if bold:
-                    t = f"<b>{t}</b>"
-                if notes:
-                    t += "<sup>" + ",".join(notes) + "</sup>"
-                line.append(t)
-            data.append(line)
-        df = pd.DataFrame(data, columns=[html.escape(h) for h in g.header])
-        return df.to_html(index=False, escape=False, border=0, classes="vidbench-table")
-
+def render_latex(res: TableResult) -> str:
     main, extra = _grids(res)
+    return _grid_latex([main] + ([extra] if extra else []), _footnotes(res), res)
+
+
+def _html_frame(g: _Grid) -> str:
+    data = []
+    for r in g.rows:
+        line = []
+        for text, bold, notes in r:
+            t = html.escape(text)
+            if bold:
+                t = f"<b>{t}</b>"
+            if notes:
+                t += "<sup>" + ",".join(notes) + "</sup>"
+            line.append(t)
+        data.append(line)
+    df = pd.DataFrame(data, columns=[html.escape(h) for h in g.header])
+    return df.to_html(index=False, escape=False, border=0, classes="vidbench-table")
+
+
+def _grid_html(grids: list[_Grid] | _Grid, notes: list[str]) -> str:
+    """A standalone HTML page (pandas builds the tables; cell text is HTML-escaped)."""
+    grids = [grids] if isinstance(grids, _Grid) else grids
     parts = ["<!DOCTYPE html>", "<html><head><meta charset=\"utf-8\">",
-             f"<title>{html.escape(main.title)}</title>",
+             f"<title>{html.escape(grids[0].title)}</title>",
              "<style>body{font-family:sans-serif}table{border-collapse:collapse}th,td{padding:2px 8px;"
              "border-bottom:1px solid #ccc}td{text-align:right}td:first-child{text-align:left}</style>",
-             "</head><body>", f"<h3>{html.escape(main.title)}</h3>", frame(main)]
-    if extra is not None:
-        parts += [f"<h4>{html.escape(extra.title)}</h4>", frame(extra)]
-    parts += ["<ul>"] + [f"<li>{html.escape(f)}</li>" for f in _footnotes(res)] + ["</ul>", "</body></html>"]
+             "</head><body>"]
+    for i, g in enumerate(grids):
+        parts += [f"<h{3 + min(i, 1)}>{html.escape(g.title)}</h{3 + min(i, 1)}>", _html_frame(g)]
+    parts += ["<ul>"] + [f"<li>{html.escape(f)}</li>" for f in notes] + ["</ul>", "</body></html>"]
     return "\n".join(parts) + "\n"
+
+
+def render_html(res: TableResult) -> str:
+    main, extra = _grids(res)
+    return _grid_html([main] + ([extra] if extra else []), _footnotes(res))
 
 
 CSV_COLUMNS = ["table", "block", "row", "column", "protocol", "field", "value", "std", "n_runs", "source",
@@ -668,6 +683,101 @@ def paper_table(table: str | int, runs: Iterable[str | Path] = (), fmt: str = "m
     return render(build_table(table, records), fmt)
 
 
+# ------------------------------------------------------------------------------------------------ leaderboard export
+def _fmt_raw(v: Any) -> Any:
+    if isinstance(v, float):
+        return float(f"{v:.10g}")
+    return v
+
+
+def leaderboard_frame(records: Iterable[tuple[Path | None, dict]], include_uncomparable: bool = False) -> pd.DataFrame:
+    """Wide frame: one row per (row name, dataset), per metric protocol ``NAME`` the columns ``NAME`` (mean over runs),
+    ``NAME.std`` (std over runs, else the metric's), ``NAME.n``, ``NAME.n_runs``, ``NAME.protocol_id``,
+    ``NAME.weights_hash`` and ``NAME.comparable``; plus ``split``, ``seeds``, ``n_runs``, ``model``, ``checkpoint_hash``.
+    ``comparable: false`` values are left out unless ``include_uncomparable``."""
+    recs = list(records)
+    groups: dict[tuple[str, str], list[tuple[Path | None, dict]]] = {}
+    for path, rec in recs:
+        groups.setdefault((row_name(rec), (rec.get("dataset") or {}).get("name") or ""), []).append((path, rec))
+    lines = []
+    for (row, ds), items in sorted(groups.items()):
+        line: dict[str, Any] = {
+            "row": row, "dataset": ds,
+            "split": " ".join(sorted({str((r.get("dataset") or {}).get("split")) for _, r in items})),
+            "model": " ".join(sorted({str(r.get("model")) for _, r in items})),
+            "checkpoint_hash": " ".join(sorted({str(r.get("checkpoint_hash"))[:16] for _, r in items})),
+            "seeds": " ".join(sorted({str(r.get("seed")) for _, r in items}, key=lambda s: (len(s), s))),
+            "n_runs": len(items)}
+        meas = [m for m in measured_values(items) if include_uncomparable or m.comparable]
+        by_name: dict[str, list[Measured]] = {}
+        for m in meas:
+            by_name.setdefault(m.name, []).append(m)
+        for name, vals in sorted(by_name.items()):
+            c = _merge(vals)
+            line[name] = _fmt_raw(c.value)
+            line[f"{name}.std"] = _fmt_raw(c.std) if c.std is not None else None
+            line[f"{name}.n"] = vals[0].n
+            line[f"{name}.n_runs"] = len(vals)
+            line[f"{name}.protocol_id"] = " ".join(c.prov["protocol_ids"])
+            line[f"{name}.weights_hash"] = " ".join(h[:16] for h in c.prov["weights_hash"])
+            line[f"{name}.comparable"] = c.prov["comparable"]
+        lines.append(line)
+    base = ["row", "dataset", "split", "model", "checkpoint_hash", "seeds", "n_runs"]
+    metric_cols = sorted({k for ln in lines for k in ln if k not in base}, key=lambda k: (k.split(".")[0], k))
+    return pd.DataFrame(lines, columns=base + metric_cols)
+
+
+def _metric_names(df: pd.DataFrame) -> list[str]:
+    return sorted({c for c in df.columns if "." not in c} - {"row", "dataset", "split", "model", "checkpoint_hash",
+                                                             "seeds", "n_runs"})
+
+
+def export_leaderboard(runs: Iterable[str | Path], fmt: str = "csv", include_uncomparable: bool = False) -> str:
+    """``vidbench leaderboard export``: all run records under ``runs`` in one table (deterministic output)."""
+    from vidbench.records import find_records
+
+    runs = list(runs)
+    if fmt not in FORMATS:
+        raise VidbenchError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    df = leaderboard_frame(find_records(*runs), include_uncomparable)
+    if fmt == "csv":
+        buf = io.StringIO()
+        df.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
+        return buf.getvalue()
+    names = _metric_names(df)
+    header = ["Run", "Dataset", "Split", "Seeds"] + names
+    grid_rows = []
+    for _, r in df.iterrows():
+        line = [(str(r["row"]), False, []), (str(r["dataset"]), False, []), (str(r["split"]), False, []),
+                (str(r["seeds"]), False, [])]
+        for n in names:
+            v = r.get(n)
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                line.append((DASH, False, []))
+                continue
+            s = r.get(f"{n}.std")
+            c = Cell(value=float(v), std=None if s is None or (isinstance(s, float) and math.isnan(s)) else float(s),
+                     n_runs=int(r[f"{n}.n_runs"]))
+            flag = "" if bool(r[f"{n}.comparable"]) else "*"
+            line.append((format_cell(c, 4) + flag, False, []))
+        grid_rows.append(line)
+    g = _Grid(title=f"Leaderboard ({len(df)} rows)", header=header, rows=grid_rows)
+    protos = []
+    for n in names:
+        ids = sorted({x for x in df[f"{n}.protocol_id"].dropna() for x in str(x).split()})
+        ns = sorted({str(int(x)) for x in df[f"{n}.n"].dropna()})
+        protos.append(f"{n}: protocol id {', '.join(ids)}; N {', '.join(ns) or 'unrecorded'}")
+    notes = protos + (["* comparable: false (listed because of --include-uncomparable)"] if include_uncomparable
+                      else ["values marked comparable: false are left out (--include-uncomparable lists them)"])
+    spec = TableSpec(table="leaderboard", title=g.title, dataset=None, task="", columns=(), rows=())
+    res = TableResult(spec=spec, main_rows=[], extra_cols=[], extra_rows=[], citations=[], reasons=[])
+    if fmt == "md":
+        return _grid_markdown(g, notes)
+    if fmt == "latex":
+        return _grid_latex(g, notes, res)
+    return _grid_html(g, notes)
+
+
 __all__ = ["TABLES", "FORMATS", "leaderboards_dir", "load_published", "load_spec", "build_table", "render",
            "paper_table", "measured_values", "table_frame", "format_number", "format_std", "latex_escape",
-           "row_name", "base_name"]
+           "row_name", "base_name", "leaderboard_frame", "export_leaderboard"]
