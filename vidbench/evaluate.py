@@ -1,20 +1,77 @@
-"""`vidbench eval`: draw videos from a model, compare them with a dataset under named metric protocols, and write a
-run folder (config.json, result.json, per_video.jsonl, samples/*.mp4, samples.npz)."""
+"""`vidbench eval`: draw videos from a model, compare them with real clips under named metric protocols, and write a
+run folder (config.json, result.json, per_video.jsonl, real_clips.jsonl, samples/*.mp4, samples.npz when small).
+
+One protocol for both sides (DESIGN.md "CLI contract"; the rules below are recorded in every metric's protocol under
+``protocol["eval"]`` and so are part of its protocol id):
+
+* **Tasks.** ``unconditional`` (default): generated videos vs real clips (distribution and sample metrics; a paired
+  metric is refused, since unconditional samples have no ground truth). ``predict`` (paper §4.1, Tab. 3): for each
+  real clip, the sampler's ``predict(first_frame, T)`` (MoCoGAN-HD: Eqn. 8 inversion, then G_M from ẑ₁), paired with
+  that clip's own frames; the UP-B row (frame 1 vs its reconstruction G(ẑ₁), frame 0 of the prediction) is its own
+  entry ``<metric>_upb``. ``--gt``: the paper's GT rows from real clips only (real-vs-real Fréchet distances on two
+  disjoint drawn sets of the same N; sample metrics such as ACD on the first set).
+* **Real clips** are drawn by :mod:`vidbench.datasets.clips` (seeded, videos without replacement over the whole split,
+  a random start per clip) and listed in ``real_clips.jsonl``.
+* **Stride.** The stride the model was trained with (``sampler.frame_stride``, read from its checkpoint config);
+  1 for ``samples:`` and for samplers that record none; ``--stride`` overrides. Recorded.
+* **Resolution.** Every generated frame is brought to the evaluation size (``--resolution``, 128² as the paper)
+  before any metric: area averaging for an integer factor (the MoCoGAN-HD loader average-pools generated frames),
+  Lanczos otherwise; real clips are Lanczos-resized by the dataset. Upsampled or non-square generated frames, or an
+  evaluation size other than the paper's 128², make the value not comparable (reason recorded).
+* **N.** Each metric receives exactly its protocol's N generated and N real videos (the first N of the one stream);
+  fewer (``--num-videos`` smaller, a short export) → ``comparable: false`` with the reason; never more.
+* **Streaming.** Generated batches are resized, written (``samples/*.mp4`` and a lossless ``work/fake_*.npy`` per
+  batch) and fed to every metric as they come: one pass over the generated videos, one over the real clips, memory
+  O(batch). ``samples.npz`` is written only when it is small (≤ 64 MiB) or asked for (``--save-npz``), streamed
+  from the batch files.
+* **Resume.** ``state.json`` in ``work/`` is updated atomically after each completed batch. ``eval --resume RUN_DIR``
+  re-reads the run's config, *replays* the saved batches through fresh metrics (recomputing their features: metric
+  accumulators are never persisted, so every metric kind resumes the same way) and continues generating from the
+  first missing batch; batch ``i`` of every sampler depends only on (seed, i), so the result is identical. The real
+  pass is deterministic and simply runs again. ``work/`` is removed when the run completes.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import json
+import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from vidbench.errors import VidbenchError
 from vidbench.metrics.base import MetricOptions
-from vidbench.records import new_record, new_run_dir, write_config, write_per_video, write_result
+from vidbench.records import (
+    new_record,
+    new_run_dir,
+    protocol_id,
+    write_config,
+    write_per_video,
+    write_result,
+)
 from vidbench.registry import MODELS
-from vidbench.runner import build_metric, run_metric
-from vidbench.video import write_video, write_videos_npz
+from vidbench.runner import build_metric
+from vidbench.video import write_video
+
+TASKS = ("unconditional", "predict")
+PAPER_EVAL_SIZE = 128  # the paper evaluates every metric on 128² frames (§4.1; PROTOCOLS.md FVD, IS pre_resize, ACD)
+PAPER_INVERSION = {"iterations": 20_000, "lambda_vgg": 1.0}  # App. B, Eqn. 8
+PREDICT_FRAMES = 31  # 16 codes with one interpolated midpoint each (MOCOGAN_HD_FACTS §12; the paper says "32")
+NPZ_AUTO_BYTES = 64 << 20  # samples.npz written without --save-npz up to this size
+
+# paper §4.1: the metric set of each dataset's table
+DEFAULT_METRICS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("ucf101", "unconditional"): ("is10k_c3d", "fvd2048_16f"),
+    ("faceforensics", "unconditional"): ("fvd2048_16f", "acd256_facenet"),
+    ("sky_timelapse", "unconditional"): ("fvd2048_16f",),
+    ("sky_timelapse", "predict"): ("psnr_ssim_rgb",),
+}
+FALLBACK_METRICS = {"unconditional": ("fvd2048_16f",), "predict": ("psnr_ssim_rgb",)}
 
 
 @dataclass(frozen=True)
@@ -22,12 +79,12 @@ class EvalConfig:
     model: str
     dataset: str
     checkpoint: str | None
-    split: str | None = None
-    metrics: tuple[str, ...] = ("fvd2048_16f",)
-    num_videos: int | None = None  # None: each metric's protocol N
-    num_frames: int = 16
-    resolution: int = 128  # MoCoGAN-HD evaluates at 128² (PROTOCOLS.md FVD)
-    seed: int = 0
+    split: str | None = None  # None: the dataset's default split ("test" for --task predict, §4.1)
+    metrics: tuple[str, ...] | None = None  # None: the paper's set for the dataset and task (DEFAULT_METRICS)
+    num_videos: int | None = None  # None: each metric's protocol N; smaller -> not comparable; larger is capped
+    num_frames: int | None = None  # None: the longest protocol's frames (16); 31 for --task predict
+    resolution: int = 128  # evaluation size of both sides (MoCoGAN-HD evaluates at 128², PROTOCOLS.md FVD)
+    seed: int = 0  # sampler seed and real-clip rule seed
     batch_size: int = 8
     device: str = "cpu"
     data_root: str | None = None
@@ -37,103 +94,544 @@ class EvalConfig:
     fps: float = 10.0
     save_mp4: bool = True
     label: str | None = None  # free row name for tables (eval --label)
+    task: str = "unconditional"  # unconditional | predict
+    gt: bool = False  # the paper's GT rows from real clips only (no model)
+    stride: int | None = None  # None: the model's training stride (checkpoint config); 1 for samples:
+    save_npz: bool | None = None  # None: only when <= 64 MiB
+    inversion_iterations: int = 20_000  # --task predict: Eqn. 8 iterations (App. B)
+    lambda_vgg: float = 1.0  # --task predict: Eqn. 8 perceptual weight (App. B); 0 works without VGG16 (flagged)
+    vgg_weights: str = "vgg16.imagenet"  # --task predict: registered name, a file, or "random-init" (tests)
+    predict_interpolate: int = 1  # --task predict: midpoints between consecutive codes (16 codes -> 31 frames)
 
 
-def _protocol_n(metric) -> int | None:
-    if metric.kind in ("generator", "latent"):  # they draw their own samples
-        return None
+# ---------------------------------------------------------------------------------------------------- helpers
+def _proto_get(metric, *keys) -> Any:
     p = metric.protocol
-    for key in ("num_videos", "n", "num_samples", "n_fake"):
+    for key in keys:
         v = p.get(key) if isinstance(p, dict) else getattr(p, key, None)
-        if isinstance(v, int):
+        if v is not None:
             return v
     return None
 
 
-def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: bool = True) -> Path:
+def protocol_counts(metric) -> tuple[int | None, int | None]:
+    """(N generated, N real) a metric's protocol asks for; None where the protocol names none."""
+    if metric.kind == "distribution":
+        n_fake = _proto_get(metric, "num_fake", "num_videos", "n")
+        n_real = _proto_get(metric, "num_real") or n_fake
+        return n_fake, n_real
+    if metric.kind == "sample":
+        return _proto_get(metric, "num_videos", "num_samples", "n"), None
+    return None, None
+
+
+def fit_resolution(videos: np.ndarray, size: int) -> tuple[np.ndarray, str]:
+    """uint8 [B,T,H,W,C] -> uint8 [B,T,size,size,C] and the operation used.
+
+    Equal size: unchanged. Square frames whose side is an integer multiple k of ``size``: the mean of each k×k block
+    (MoCoGAN-HD's ``avg_pool`` of generated frames), rounded half to even. Anything else: PIL Lanczos per frame.
+    """
+    b, t, h, w, c = videos.shape
+    if h == size and w == size:
+        return videos, "none"
+    if h == w and h % size == 0:
+        k = h // size
+        x = videos.reshape(b, t, size, k, size, k, c).mean(axis=(3, 5), dtype=np.float64)
+        return np.clip(np.rint(x), 0, 255).astype(np.uint8), f"area average {k}x{k} (avg_pool), rounded"
+    from PIL import Image
+
+    out = np.empty((b, t, size, size, c), np.uint8)
+    for i in range(b):
+        for j in range(t):
+            out[i, j] = np.asarray(Image.fromarray(videos[i, j]).resize((size, size), Image.LANCZOS))
+    return out, f"PIL Lanczos {h}x{w} -> {size}x{size}"
+
+
+def resolution_reason(h: int, w: int, size: int) -> str | None:
+    if h != w:
+        return f"generated frames are {h}x{w}, not square: resized to {size}² with a change of aspect"
+    if h < size:
+        return f"generated at {h}² < evaluation size {size}²: upsampled"
+    return None
+
+
+def _save_npy(path: Path, arr: np.ndarray) -> None:
+    from vidbench.cache import atomic_path
+
+    with atomic_path(path, suffix=".npy") as tmp:
+        np.save(tmp, arr)
+
+
+def write_npz_streaming(path: Path, batch_files: list[Path]) -> Path:
+    """``samples.npz`` (key ``video``, uint8 [N,T,H,W,C]) assembled batch by batch (memory O(batch)), atomically."""
+    import zipfile
+
+    from vidbench.cache import atomic_path
+
+    shapes = [np.load(f, mmap_mode="r").shape for f in batch_files]
+    n = sum(s[0] for s in shapes)
+    shape = (n, *shapes[0][1:])
+    with atomic_path(path, suffix=".npz") as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            with zf.open("video.npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array_header_1_0(fh, {"descr": "|u1", "fortran_order": False, "shape": shape})
+                for f in batch_files:
+                    fh.write(np.ascontiguousarray(np.load(f)).tobytes())
+    return path
+
+
+def config_from_json(d: dict) -> EvalConfig:
+    names = {f.name for f in dataclasses.fields(EvalConfig)}
+    kw = {k: v for k, v in d.items() if k in names}
+    if kw.get("metrics") is not None:
+        kw["metrics"] = tuple(kw["metrics"])
+    return EvalConfig(**kw)
+
+
+@dataclass
+class _Slot:
+    """One requested metric, the counts it gets and what it was fed."""
+
+    name: str
+    metric: Any
+    n_fake: int | None = None  # videos it reads from the generated (or predicted / second real) stream
+    n_real: int | None = None
+    proto_fake: int | None = None
+    proto_real: int | None = None
+    fed_fake: int = 0
+    fed_real: int = 0
+    real_cached: bool = False
+    upb: Any = None  # --task predict: the UP-B twin of a paired metric
+    ids: list = field(default_factory=list)
+    reasons: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------------- evaluate
+def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: bool = True,
+             resume: str | Path | None = None) -> Path:
+    """Run ``cfg`` and return its run folder (``resume``: continue the killed run in that folder; ``cfg`` is then
+    taken from its config.json and ``out`` is ignored)."""
     from tqdm import tqdm
 
-    from vidbench.datasets import build_dataset
+    from vidbench.datasets import DATASETS, build_dataset
+    from vidbench.datasets.clips import RealClipRule, clips_key, draw_real_clips, read_clip, write_real_clips
+    from vidbench.datasets.preprocess import ClipConfig
+    from vidbench.runner import prefetch
 
-    entry = MODELS.get(cfg.model)
-    if not entry.meta.get("video"):
-        raise VidbenchError(f"{cfg.model} is not a video model; `vidbench eval` needs one of the video models "
-                            f"(`vidbench list models`)")
-    if cfg.checkpoint is None and entry.meta.get("needs_checkpoint", True):
-        raise VidbenchError(f"--checkpoint is required for {cfg.model} (evaluating random weights is meaningless)")
+    state: dict = {}
+    if resume is not None:
+        run_dir = Path(resume)
+        if not (run_dir / "config.json").exists():
+            raise VidbenchError(f"{run_dir}: not an eval run folder (no config.json); pass the folder `eval` printed")
+        if (run_dir / "result.json").exists() and not (run_dir / "work").exists():
+            raise VidbenchError(f"{run_dir}: this run already completed (result.json); nothing to resume")
+        cfg = config_from_json(json.loads((run_dir / "config.json").read_text()))
+        sp = run_dir / "work" / "state.json"
+        state = json.loads(sp.read_text()) if sp.exists() else {}
+    task = cfg.task
+    if task not in TASKS:
+        raise VidbenchError(f"--task must be one of {', '.join(TASKS)}, got {task!r}")
+    if cfg.gt and task != "unconditional":
+        raise VidbenchError("--gt computes the unconditional GT rows (real vs real); drop --task predict")
+
+    # ---------------------------------------------------------------- metrics and their kinds
+    names = tuple(cfg.metrics) if cfg.metrics else DEFAULT_METRICS.get((cfg.dataset, task), FALLBACK_METRICS[task])
+    if cfg.gt and not cfg.metrics:
+        names = tuple(n for n in names if not n.startswith("is")) or ("fvd2048_16f",)
     opts = MetricOptions(device=cfg.device, batch_size=cfg.batch_size, detector=cfg.detector,
                          detector_weights=cfg.detector_weights, weights_dir=cfg.weights_dir, seed=cfg.seed,
                          progress=progress)
-    metrics = [build_metric(m, opts) for m in cfg.metrics]
-    n = cfg.num_videos or max((_protocol_n(m) or 0) for m in metrics) or 256
-    sampler = entry.obj(cfg.checkpoint, device=cfg.device)
-    dataset = build_dataset(cfg.dataset, split=cfg.split, num_frames=cfg.num_frames, size=cfg.resolution,
-                            seed=cfg.seed, data_root=cfg.data_root)
-    # rough ETA from one timed batch; above an hour the user must confirm
-    t0 = time.perf_counter()
-    gen = sampler.sample(n, num_frames=cfg.num_frames, seed=cfg.seed, batch_size=cfg.batch_size)
-    first = next(gen)
-    per_batch = time.perf_counter() - t0
-    eta_h = per_batch * (n / max(1, len(first))) / 3600.0
-    if eta_h > 1.0 and not yes:
-        raise VidbenchError(f"generating {n} videos needs about {eta_h:.1f} h here; pass --yes to run it")
+    metrics = [build_metric(m, opts) for m in names]
+    for m in metrics:
+        if task == "unconditional" and m.kind == "paired":
+            raise VidbenchError(f"{m.name} pairs each prediction with its own ground truth; unconditional samples "
+                                f"have none: run it with `vidbench eval --task predict`")
+        if task == "predict" and m.kind != "paired":
+            raise VidbenchError(f"--task predict scores paired metrics (psnr_ssim_rgb, psnr_ssim_y); {m.name} is a "
+                                f"{m.kind} metric: run it in a separate `vidbench eval` without --task predict")
+        if m.kind == "latent":
+            raise VidbenchError(f"{m.name} is computed from latent samples: use `vidbench pca` / the pca_variance "
+                                "metric on a PCA run")
+        if cfg.gt and m.kind == "generator":
+            raise VidbenchError(f"{m.name} needs a model; --gt computes rows from real clips only")
 
-    run_dir = new_run_dir(out, cfg.model, cfg.dataset)
-    write_config(run_dir, asdict(cfg))
-    videos = [first]
-    for b in tqdm(gen, total=None, desc="generate", disable=not progress, leave=False):
-        videos.append(b)
-    fake = np.concatenate(videos)[:n]  # uint8 [N,T,H,W,C]
-    write_videos_npz(run_dir / "samples.npz", fake)
-    if cfg.save_mp4:
-        for i, v in enumerate(fake):
-            write_video(run_dir / "samples" / f"{i:06d}.mp4", v, fps=cfg.fps)
+    # ---------------------------------------------------------------- model
+    sampler = None
+    if not cfg.gt:
+        entry = MODELS.get(cfg.model)
+        if not entry.meta.get("video"):
+            raise VidbenchError(f"{cfg.model} is not a video model; `vidbench eval` needs one of the video models "
+                                f"(`vidbench list models`)")
+        if cfg.checkpoint is None and entry.meta.get("needs_checkpoint", True):
+            raise VidbenchError(f"--checkpoint is required for {cfg.model} (evaluating random weights is "
+                                "meaningless)")
+        sampler = entry.obj(cfg.checkpoint, device=cfg.device)
+        if task == "predict" and not hasattr(sampler, "predict"):
+            raise VidbenchError(f"{cfg.model} has no predict(first_frames, T): it cannot run --task predict")
 
-    bs = cfg.batch_size
+    # ---------------------------------------------------------------- stride, split, frames, dataset
+    if cfg.stride is not None:
+        stride, stride_source = int(cfg.stride), "--stride"
+    elif sampler is not None and getattr(sampler, "frame_stride", None):
+        stride = int(sampler.frame_stride)
+        stride_source = ("samples: exported frames are consecutive" if cfg.model.startswith("samples:")
+                         else "the model's training config (frame_stride)")
+    else:
+        stride, stride_source = 1, ("--gt default (pass --stride to match the models compared)" if cfg.gt
+                                    else "default 1: the model records no training stride")
+    if stride < 1:
+        raise VidbenchError(f"--stride must be >= 1, got {stride}")
+    entry_ds = DATASETS.get(cfg.dataset)
+    split = cfg.split
+    if split is None and task == "predict" and "test" in (entry_ds.meta.get("splits") or ()):
+        split = "test"  # §4.1: "Evaluation is performed on the testing set"
+    frames_needed = [m.num_frames for m in metrics if m.num_frames]
+    T = cfg.num_frames or (PREDICT_FRAMES if task == "predict" else max(frames_needed or [16]))
+    size = int(cfg.resolution)
+    ds_kw: dict = {"stride": stride}
+    if entry_ds.meta.get("config") is ClipConfig or cfg.dataset.startswith("folder:"):
+        ds_kw["length_rule"] = "minimal"  # every video holding one T-frame window at this stride can give a clip
+    dataset = build_dataset(cfg.dataset, split=split, num_frames=T, size=size, seed=0, data_root=cfg.data_root,
+                            progress=progress, **ds_kw)
+    split = dataset.split
+    fp = dataset.fingerprint()
 
-    def fake_batches():
-        for s in range(0, len(fake), bs):
-            yield [f"{i:06d}" for i in range(s, min(s + bs, len(fake)))], list(fake[s:s + bs])
+    # ---------------------------------------------------------------- counts: exactly the protocol's N, never more
+    slots = [_Slot(m.name, m) for m in metrics]
+    for s in slots:
+        m = s.metric
+        if m.kind == "generator":
+            continue
+        if m.kind == "paired":
+            s.proto_fake = s.proto_real = len(dataset)  # every clip of the split once (Tab. 3 "on the testing set")
+        else:
+            s.proto_fake, s.proto_real = protocol_counts(m)
+            if cfg.gt and m.kind == "sample":  # sample metrics score the real clips themselves
+                s.proto_real, s.proto_fake = s.proto_fake, None
+        for side in ("fake", "real"):
+            proto = getattr(s, f"proto_{side}")
+            if proto is None:
+                continue
+            n = min(proto, cfg.num_videos) if cfg.num_videos else proto
+            setattr(s, f"n_{side}", n)
+            if n < proto:
+                s.reasons.append(f"N={n} < protocol N={proto} ({'generated' if side == 'fake' else 'real'} videos)")
+        if m.num_frames and T < m.num_frames:
+            s.reasons.append(f"videos have {T} frames < the protocol's {m.num_frames}")
+        if size != PAPER_EVAL_SIZE:
+            s.reasons.append(f"evaluation size {size}² != the paper's {PAPER_EVAL_SIZE}²")
+    available = getattr(sampler, "available", None)  # samples: exports hold a fixed number of videos
+    if isinstance(available, int) and task == "unconditional":
+        for s in slots:
+            if s.n_fake is not None and s.n_fake > available:
+                s.n_fake = available
+                s.reasons.append(f"N={available} < protocol N={s.proto_fake} (only {available} exported videos)")
+    n_fake_total = max([s.n_fake or 0 for s in slots], default=0)
+    n_real_a = max([s.n_real or 0 for s in slots], default=0)
+    if task == "predict":
+        n_real_a = n_fake_total = max(n_real_a, n_fake_total)
+    n_clips = n_real_a + (n_fake_total if cfg.gt else 0)  # --gt: set B (the "generated" side) follows set A
+    if n_clips == 0 and n_fake_total == 0 and any(s.metric.kind != "generator" for s in slots):
+        raise VidbenchError("no videos to evaluate: pass --num-videos N")
+    rule = RealClipRule(dataset=cfg.dataset, split=split, num_clips=n_clips, num_frames=T, stride=stride,
+                        resolution=size, seed=cfg.seed)
+    refs = draw_real_clips(dataset, rule) if n_clips else []
+    real_sets = {"A": (0, n_real_a)} | ({"B": (n_real_a, n_clips)} if cfg.gt else {})
+    if cfg.gt and n_clips > len(dataset):
+        for s in slots:
+            s.warnings.append(f"the two real sets draw {n_clips} clips from {len(dataset)} videos: some videos give "
+                              "clips to both sets (different random starts)")
+    for s in slots:
+        if s.n_real:
+            s.metric.options = dataclasses.replace(
+                s.metric.options,
+                real_clips={**asdict(rule), "num_clips": None, "dataset_fingerprint": fp, "n": s.n_real,
+                            "key": clips_key(fp, rule, s.n_real)})
+    predict_opts = {"iterations": cfg.inversion_iterations, "lambda_vgg": cfg.lambda_vgg,
+                    "vgg_weights": cfg.vgg_weights, "weights_dir": cfg.weights_dir,
+                    "interpolate": cfg.predict_interpolate, "progress": False}
 
-    def real_batches():
-        ids, vids = [], []
-        for i in range(min(len(dataset), n)):
-            clip = dataset[i]
-            ids.append(clip.id)
-            vids.append(clip.video)
-            if len(vids) == bs:
-                yield ids, vids
-                ids, vids = [], []
-        if vids:
-            yield ids, vids
+    # ---------------------------------------------------------------- batch sources
+    bs = max(1, int(cfg.batch_size))
 
-    results, rows_by_index = {}, {}
-    for metric in metrics:
-        if metric.kind == "generator":  # e.g. motion diversity: the metric drives the model through a callable
+    def real_batches(lo: int, hi: int, desc: str):
+        def gen():
+            for a in range(lo, hi, bs):
+                part = refs[a:min(hi, a + bs)]
+                yield part, np.stack([read_clip(dataset, r) for r in part])
+
+        bar = tqdm(total=hi - lo, desc=desc, unit="clip", disable=not progress, leave=False)
+        for part, vids in prefetch(gen()):
+            bar.update(len(part))
+            yield part, vids
+        bar.close()
+
+    fit_ops: set[str] = set()
+    gen_hw: set[tuple[int, int]] = set()
+
+    def fit(v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v)
+        if v.ndim != 5 or v.dtype != np.uint8:
+            raise VidbenchError(f"{cfg.model}: sampler returned {v.dtype} {list(v.shape)}, expected uint8 [B,T,H,W,C]")
+        if v.shape[1] < T:
+            raise VidbenchError(f"{cfg.model}: videos have {v.shape[1]} frames, the evaluation needs {T}; pass "
+                                f"--frames {v.shape[1]} (not comparable below a metric's frames)")
+        gen_hw.add((int(v.shape[2]), int(v.shape[3])))
+        v, op = fit_resolution(np.ascontiguousarray(v[:, :T]), size)
+        fit_ops.add(op)
+        return v
+
+    n_batches = -(-n_fake_total // bs) if not cfg.gt else 0
+    seed_kw = {"seed": cfg.seed}
+
+    def generated(start_batch: int):
+        if task == "predict":
+            for b in range(start_batch, n_batches):
+                part = refs[b * bs:min(n_fake_total, (b + 1) * bs)]
+                reals = np.stack([read_clip(dataset, r) for r in part])
+                yield fit(sampler.predict(reals[:, 0], T, seed=cfg.seed * 1_000_003 + b, options=predict_opts))
+            return
+        kw = dict(num_frames=T, batch_size=bs, **seed_kw)
+        if start_batch and "start_batch" in inspect.signature(sampler.sample).parameters:
+            it, skip = sampler.sample(n_fake_total, start_batch=start_batch, **kw), 0
+        else:
+            it, skip = sampler.sample(n_fake_total, **kw), start_batch
+        for b, v in enumerate(it):
+            if b >= skip:
+                yield fit(v)
+
+    # ---------------------------------------------------------------- ETA (one timed batch), run folder
+    first = None
+    if resume is None:
+        if n_batches:
+            t0 = time.perf_counter()
+            gen_it = generated(0)
+            first = next(gen_it)
+            per_batch = time.perf_counter() - t0
+            eta_h = per_batch * n_batches / 3600.0
+            if eta_h > 1.0 and not yes:
+                what = "predicting" if task == "predict" else "generating"
+                raise VidbenchError(f"{what} {n_fake_total} videos needs about {eta_h:.1f} h here; pass --yes to "
+                                    "run it")
+        run_dir = new_run_dir(out, "gt" if cfg.gt else cfg.model, cfg.dataset)
+        write_config(run_dir, asdict(cfg))
+    write_real_clips(run_dir / "real_clips.jsonl", refs, real_sets)
+    work = run_dir / "work"
+    work.mkdir(exist_ok=True)
+    done = int(state.get("batches_done", 0))
+
+    # ---------------------------------------------------------------- one pass over the generated side
+    per_video: dict[int, dict] = {}
+
+    def feed_fake(v: np.ndarray, offset: int, reals: np.ndarray | None, part=None) -> None:
+        for s in slots:
+            if s.n_fake is None or s.fed_fake >= s.n_fake:
+                continue
+            take = min(len(v), s.n_fake - s.fed_fake)
+            m = s.metric
+            if m.kind == "distribution":
+                m.update(v[:take], real=False)
+            elif m.kind == "sample":
+                m.update(v[:take])
+            elif m.kind == "paired":
+                m.update(v[:take], reals[:take])
+                if s.upb is not None:
+                    s.upb.update(v[:take, :1], reals[:take, :1])
+                s.ids += [f"{offset + i:06d}|{part[i].video_id}" for i in range(take)]
+            s.fed_fake += take
+
+    if cfg.gt:
+        for part, vids in real_batches(n_real_a, n_clips, "real set B"):
+            feed_fake(vids, part[0].index - n_real_a, None)
+    elif n_batches:
+        if task == "predict":
+            for s in slots:
+                s.upb = build_metric(s.name, s.metric.options)
+        files: list[Path] = []
+        bar = tqdm(total=n_batches, desc="predict" if task == "predict" else "generate", unit="batch",
+                   disable=not progress, leave=False)
+        src = None
+        for b in range(n_batches):
+            path = work / f"fake_{b:06d}.npy"
+            reals = part = None
+            if task == "predict":
+                part = refs[b * bs:min(n_fake_total, (b + 1) * bs)]
+                reals = np.stack([read_clip(dataset, r) for r in part])
+            if b < done:  # resume: replay the saved batch through the fresh metrics
+                v = np.load(path)
+            else:
+                if first is not None:
+                    v, first = first, None
+                else:
+                    if src is None:
+                        src = gen_it if resume is None else generated(done)
+                    v = next(src)
+                _save_npy(path, v)
+                if cfg.save_mp4:
+                    for i, clip in enumerate(v):
+                        write_video(run_dir / "samples" / f"{b * bs + i:06d}.mp4", clip, fps=cfg.fps)
+            feed_fake(v, b * bs, reals, part)
+            files.append(path)
+            if b >= done:
+                from vidbench.cache import atomic_write_json
+
+                atomic_write_json(work / "state.json", {"batches_done": b + 1, "videos_done": b * bs + len(v),
+                                                        "fit": sorted(fit_ops),
+                                                        "generated_hw": sorted(list(x) for x in gen_hw)})
+            bar.update(1)
+        bar.close()
+        fit_ops |= set(state.get("fit", []))  # what the replayed batches went through
+        gen_hw |= {tuple(x) for x in state.get("generated_hw", [])}
+
+    # ---------------------------------------------------------------- one pass over the real clips
+    real_slots = [s for s in slots if s.n_real and s.metric.kind in ("distribution", "sample") and
+                  (s.metric.kind == "distribution" or cfg.gt)]
+    for s in real_slots:
+        loader = getattr(s.metric, "try_load_real_cache", None)
+        if s.metric.kind == "distribution" and loader is not None:
+            s.real_cached = bool(loader(clips_key(fp, rule, s.n_real)))
+    need = max([s.n_real for s in real_slots if not s.real_cached], default=0)
+    if need:
+        for part, vids in real_batches(0, need, "real clips"):
+            for s in real_slots:
+                if s.real_cached or s.fed_real >= s.n_real:
+                    continue
+                take = min(len(vids), s.n_real - s.fed_real)
+                if s.metric.kind == "distribution":
+                    s.metric.update(vids[:take], real=True)
+                else:
+                    s.metric.update(vids[:take])
+                    s.ids += [r.video_id for r in part[:take]]
+                s.fed_real += take
+        for s in real_slots:
+            saver = getattr(s.metric, "save_real_cache", None)
+            if s.metric.kind == "distribution" and saver is not None and not s.real_cached:
+                saver(clips_key(fp, rule, s.n_real))
+
+    # ---------------------------------------------------------------- results
+    gen_reasons = []
+    for h, w in sorted(gen_hw):
+        r = resolution_reason(h, w, size)
+        if r:
+            gen_reasons.append(r)
+    eval_proto = {"task": "gt" if cfg.gt else task, "resolution": size, "frames": T,
+                  "real_clips": rule.protocol_fields(), "real_resize": "centre square crop, PIL Lanczos",
+                  "fake_resize": "area average for an integer factor (MoCoGAN-HD avg_pool), else PIL Lanczos",
+                  "n_rule": "exactly the protocol's N per side"}
+    if task == "predict":
+        vgg_hash = None
+        if cfg.lambda_vgg > 0:
+            vgg_hash = "random-init" if cfg.vgg_weights == "random-init" else _vgg_hash(cfg.vgg_weights,
+                                                                                       cfg.weights_dir)
+        pred = sampler.predict_settings(T, predict_opts) if hasattr(sampler, "predict_settings") else {}
+        eval_proto["predict"] = {"inversion_iterations": cfg.inversion_iterations, "lambda_vgg": cfg.lambda_vgg,
+                                 "vgg_weights_hash": vgg_hash, "frames_scored": T, **pred}
+    results: dict[str, dict] = {}
+    for s in slots:
+        m = s.metric
+        if m.kind == "generator":
             make_fn = getattr(sampler, "generator_fn", None)
             if make_fn is None:
-                raise VidbenchError(f"{metric.name} needs a generator callable; {cfg.model} does not provide one")
-            res, rows = metric.compute(make_fn(num_frames=metric.num_frames or cfg.num_frames, seed=cfg.seed)), []
-        elif metric.kind == "latent":
-            raise VidbenchError(f"{metric.name} is computed from latent samples: use `vidbench pca` / the "
-                                "pca_variance metric on a PCA run")
+                raise VidbenchError(f"{m.name} needs a generator callable; {cfg.model} does not provide one")
+            entries = [(m.name, m.compute(make_fn(num_frames=m.num_frames or T, seed=cfg.seed)))]
         else:
-            res, rows = run_metric(metric, fake_batches=fake_batches, real_batches=real_batches,
-                                   real_fingerprint=dataset.fingerprint())
-        random_det = (res.get("detector") or "").endswith("[random-init]")
-        results[metric.name + "[random-init]" if random_det and not metric.name.endswith("[random-init]")
-                else metric.name] = res
-        for r in rows:
-            rows_by_index.setdefault(r["index"], {"index": r["index"], "id": r["id"].split("|")[0],
-                                                  "seed": cfg.seed}).update(
-                {f"{metric.name}.{k}": v for k, v in r.items() if k not in ("index", "id", "seed")})
-    rec = new_record(model=cfg.model, dataset={"name": cfg.dataset, "split": cfg.split,
-                                               "fingerprint": dataset.fingerprint()},
+            entries = [(m.name, m.compute())]
+            if s.upb is not None:
+                entries.append((f"{m.name}_upb", s.upb.compute()))
+        uses_real = m.kind in ("distribution", "paired") or cfg.gt
+        proto_eval = eval_proto if uses_real else {k: v for k, v in eval_proto.items()
+                                                     if k not in ("real_clips", "real_resize")}
+        for name, res in entries:
+            reasons = list(s.reasons)
+            if m.kind != "generator":
+                reasons += gen_reasons
+                res["protocol"] = {**res["protocol"], "eval": proto_eval}
+                res["protocol_id"] = protocol_id(res["protocol"], res.get("weights_hash"))
+            if task == "predict":
+                reasons += _predict_reasons(cfg, split)
+                if name.endswith("_upb"):
+                    res.setdefault("extra", {})["definition"] = "frame 1 of each clip vs frame 0 of its prediction " \
+                                                                "(G(ẑ1), the inverted code's reconstruction): UP-B"
+            _add_reasons(res, reasons)
+            res["warnings"] = list(res.get("warnings", [])) + s.warnings
+            extra = res.setdefault("extra", {})
+            extra["eval"] = {"n_fake_used": s.fed_fake if s.n_fake else None,
+                             "n_real_used": (s.n_real if s.real_cached else s.fed_real) if s.n_real else None,
+                             "fake_resize_applied": sorted(fit_ops), "stride": stride,
+                             "stride_source": stride_source}
+            random_det = (res.get("detector") or "").endswith("[random-init]")
+            key = name + "[random-init]" if random_det and not name.endswith("[random-init]") else name
+            results[key] = res
+        rows = (res.get("extra") or {}).get("per_video") if m.kind in ("sample", "paired") else None
+        if isinstance(rows, dict):
+            ids = s.ids or [f"{i:06d}" for i in range(s.fed_fake)]
+            for k, vals in rows.items():
+                if isinstance(vals, list) and len(vals) == len(ids):
+                    for i, val in enumerate(vals):
+                        per_video.setdefault(i, {"index": i, "id": ids[i], "seed": cfg.seed})[f"{m.name}.{k}"] = val
+
+    sampler_settings = None
+    if sampler is not None:
+        sampler_settings = sampler.settings() if hasattr(sampler, "settings") else {"info": sampler.info()}
+        sampler_settings = {**sampler_settings, "stride": stride, "stride_source": stride_source,
+                            "generated_size": [list(x) for x in sorted(gen_hw)], "fit_to_resolution": sorted(fit_ops)}
+    real_clips = {**asdict(rule), "rule": rule.describe(), "rule_name": rule.rule, "file": "real_clips.jsonl",
+                  "dataset_fingerprint": fp,
+                  "sets": {k: list(v) for k, v in real_sets.items()}, "stride_source": stride_source}
+    rec = new_record(model="gt" if cfg.gt else cfg.model,
+                     dataset={"name": cfg.dataset, "split": split, "fingerprint": fp},
                      seed=cfg.seed, metrics=results, checkpoint=cfg.checkpoint,
                      checkpoint_hash=getattr(sampler, "checkpoint_hash", None),
-                     recipe=getattr(sampler, "recipe", None), task="unconditional", label=cfg.label,
-                     sampler=sampler.settings() if hasattr(sampler, "settings") else sampler.info())
-    rows = [rows_by_index.get(i, {"index": i, "id": f"{i:06d}", "seed": cfg.seed}) for i in range(len(fake))]
-    write_per_video(run_dir, rows)
+                     recipe=getattr(sampler, "recipe", None), command="eval", task=task,
+                     label=cfg.label if cfg.label is not None else ("GT" if cfg.gt else None),
+                     sampler=sampler_settings, real_clips=real_clips)
+    n_rows = max([s.fed_fake for s in slots] + [len(per_video)]) if not cfg.gt else len(per_video)
+    write_per_video(run_dir, [per_video.get(i, {"index": i, "id": f"{i:06d}", "seed": cfg.seed})
+                              for i in range(n_rows)])
+    files = sorted(work.glob("fake_*.npy"))
+    if files:
+        total = sum(np.load(f, mmap_mode="r").nbytes for f in files)
+        if cfg.save_npz or (cfg.save_npz is None and total <= NPZ_AUTO_BYTES):
+            write_npz_streaming(run_dir / "samples.npz", files)
     write_result(run_dir, rec)
+    shutil.rmtree(work, ignore_errors=True)
     return run_dir
+
+
+def _add_reasons(res: dict, reasons: list[str]) -> None:
+    """Merge eval-level reasons into a metric entry (schema v2: comparable only without reasons)."""
+    merged = list(dict.fromkeys([*(res.get("comparable_reasons") or []), *[r for r in reasons if r]]))
+    if not res.get("comparable", False) and not merged:
+        from vidbench.records import GENERIC_REASON
+
+        merged = [GENERIC_REASON]
+    res["comparable_reasons"] = merged
+    res["comparable"] = bool(res.get("comparable", False)) and not merged
+
+
+def _predict_reasons(cfg: EvalConfig, split: str) -> list[str]:
+    out = []
+    if cfg.inversion_iterations != PAPER_INVERSION["iterations"]:
+        out.append(f"inversion {cfg.inversion_iterations} iterations (paper App. B: 20,000)")
+    if cfg.lambda_vgg != PAPER_INVERSION["lambda_vgg"]:
+        out.append(f"lambda_vgg={cfg.lambda_vgg:g} (paper App. B: 1; the VGG16 perceptual term "
+                   f"{'is off' if cfg.lambda_vgg == 0 else 'is reweighted'})")
+    elif cfg.vgg_weights == "random-init":
+        out.append("VGG16 perceptual loss with random-init weights")
+    if split != "test":
+        out.append(f"split {split!r} (Tab. 3 scores the test split)")
+    return out
+
+
+def _vgg_hash(weights: str, weights_dir: str | None) -> str | None:
+    from vidbench.weights import resolve_weights
+
+    try:
+        return resolve_weights(weights, weights_dir=weights_dir).sha256
+    except VidbenchError:
+        return None
+
+
+__all__ = ["DEFAULT_METRICS", "EvalConfig", "config_from_json", "evaluate", "fit_resolution", "protocol_counts",
+           "write_npz_streaming"]

@@ -187,9 +187,28 @@ class MoCoGANHDSampler:
         self.noise_mode = noise_mode
         self.interpolate = interpolate
 
-    def sample(self, n: int, *, num_frames: int, seed: int, batch_size: int) -> Iterator[np.ndarray]:
-        """uint8 [B, T, H, W, 3] batches; batch i uses seed·1000003 + i, so results do not depend on the device."""
-        done, i = 0, 0
+    @property
+    def frame_stride(self) -> int | None:
+        """Temporal stride of the real clips the motion generator was trained on (its checkpoint config)."""
+        cfg = getattr(self.model, "config", None)
+        v = getattr(cfg, "frame_stride", None)
+        return int(v) if v is not None else None
+
+    def settings(self) -> dict:
+        """Everything about how videos are drawn that changes the pixels (recorded as ``sampler`` in eval records)."""
+        return {"model": "mocohd", "recipe": self.recipe, "noise_mode": self.noise_mode, "truncation": None,
+                "interpolate": self.interpolate, "uint8": "truncate(clamp(x,-1,1)+1)/2*255 (released evaluate.py)",
+                "z": "N(0, I) per video", "seed_rule": "batch i: seed*1000003 + i", "frame_size": self.frame_size}
+
+    @property
+    def frame_size(self) -> int | None:
+        return getattr(self.model.image_generator, "size", None)
+
+    def sample(self, n: int, *, num_frames: int, seed: int, batch_size: int,
+               start_batch: int = 0) -> Iterator[np.ndarray]:
+        """uint8 [B, T, H, W, 3] batches; batch i uses seed·1000003 + i, so results do not depend on the device and
+        ``start_batch=k`` resumes at batch k with the same videos."""
+        done, i = start_batch * batch_size, start_batch
         while done < n:
             b = min(batch_size, n - done)
             v = self.model.sample(b, num_frames, seed=int(seed) * 1_000_003 + i, interpolate=self.interpolate,
@@ -197,6 +216,43 @@ class MoCoGANHDSampler:
             yield to_uint8_video(v)
             done += b
             i += 1
+
+    def predict(self, first_frames: np.ndarray, num_frames: int, *, seed: int = 0, options: dict | None = None
+                ) -> np.ndarray:
+        """Video prediction (§4.1, Tab. 3): uint8 first frames [B, H, W, 3] -> uint8 [B, num_frames, S, S, 3].
+
+        Each frame is inverted with Eqn. 8 (App. B; :func:`vidbench.models.inversion.invert`, W space, stored noise
+        held fixed), G_M starts from the inverted code ẑ₁ and its codes are interpolated (``options["interpolate"]``,
+        default 1: 16 codes -> 31 frames); frame 0 is G_I(ẑ₁), so frame 0 against the input is the UP-B row.
+        ``options``: ``iterations`` (20,000), ``lambda_vgg`` (1), ``vgg_weights``, ``weights_dir``, ``interpolate``,
+        ``progress``. Frames of another size are resized (bilinear, antialiased) to the generator's size first.
+        """
+        import torch.nn.functional as F
+        from vidbench.models.inversion import InversionConfig, invert
+
+        o = dict(options or {})
+        k = int(o.get("interpolate", 1))
+        codes = -(-(num_frames - 1) // (k + 1)) + 1  # fewest codes whose interpolation gives >= num_frames frames
+        G = self.model.image_generator
+        x = torch.from_numpy(np.ascontiguousarray(first_frames)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        if x.shape[-1] != G.size or x.shape[-2] != G.size:
+            x = F.interpolate(x, size=(G.size, G.size), mode="bilinear", antialias=True, align_corners=False)
+        cfg = InversionConfig(iterations=int(o.get("iterations", 20_000)), lambda_vgg=float(o.get("lambda_vgg", 1.0)),
+                              vgg_weights=str(o.get("vgg_weights", "vgg16.imagenet")), space="w", seed=int(seed),
+                              noise_mode="const")
+        res = invert(G, x.to(self.model.device), cfg, weights_dir=o.get("weights_dir"),
+                     progress=bool(o.get("progress", False)))
+        self.last_inversion = res.info
+        v = predict_video(self.model, res.w, codes, interpolate=k, seed=seed, noise_mode="const")
+        return to_uint8_video(v[:, :num_frames])
+
+    def predict_settings(self, num_frames: int, options: dict | None = None) -> dict:
+        """The prediction protocol fields this sampler uses for ``num_frames`` frames (see :meth:`predict`)."""
+        o = dict(options or {})
+        k = int(o.get("interpolate", 1))
+        return {"method": "Eqn. 8 inversion of frame 1, G_M from ẑ1 (§4.1, App. B)", "space": "w",
+                "inversion_noise": "const", "codes": -(-(num_frames - 1) // (k + 1)) + 1, "interpolate": k,
+                "frame0": "G_I(ẑ1)"}
 
     def motion_fn(self, z1: torch.Tensor, n: int, num_frames: int = 16, seed: int = 0) -> np.ndarray:
         """``fn(z1, n)`` for motion-diversity metrics: ``n`` videos from one content code z [D] (noise off, App. D)."""

@@ -106,6 +106,23 @@ class VideoDataset:
         for i in range(len(self)):
             yield self[i]
 
+    # -------------------------------------------------------------------- evaluation clips (datasets/clips.py)
+    def source_length(self, index: int) -> int | None:
+        """Frames of source video ``index`` a clip window can start in; None: the video is rendered as one clip
+        (generated datasets), so its only start is 0."""
+        return None
+
+    def video_id(self, index: int) -> str:
+        """Stable id of source video ``index`` (what ``real_clips.jsonl`` lists)."""
+        return self[index].id
+
+    def read_window(self, index: int, start: int) -> np.ndarray:
+        """uint8 [T, S, S, 3]: the clip of video ``index`` starting at source frame ``start`` (config stride, frames,
+        crop, resize); datasets without source frames accept only start 0."""
+        if start != 0:
+            raise ValueError(f"{self.name}: videos are rendered as single clips; start must be 0, got {start}")
+        return self[index].video
+
     def set_epoch(self, epoch: int) -> None:
         """Change the per-item random draws (clip start, flip) for a new training epoch; epoch 0 is the default."""
         self.epoch = int(epoch)

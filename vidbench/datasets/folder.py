@@ -158,11 +158,33 @@ class VideoFolderDataset(VideoDataset):
     def __len__(self) -> int:
         return len(self.items)
 
+    def source_length(self, index: int) -> int | None:
+        return int(self.rows[index]["frames"])
+
+    def video_id(self, index: int) -> str:
+        return self.items[index].rel
+
+    def read_window(self, index: int, start: int) -> np.ndarray:
+        if not 0 <= start <= self.source_length(index) - ((self.config.num_frames - 1) * self.config.stride + 1):
+            raise ValueError(f"{self.name}: start {start} does not fit a clip in {self.items[index].rel}")
+        return self._read(index, start)[0]
+
     def _get(self, index: int) -> Clip:
         c = self.config
-        item, row = self.items[index], self.rows[index]
+        item = self.items[index]
         rng = item_rng(self.seed, self.epoch, index)
-        start = c.choose_start(row["frames"], rng)
+        video, start = self._read(index, c.choose_start(self.rows[index]["frames"], rng))
+        flip = bool(c.hflip and rng.random() < 0.5)
+        if flip:
+            video = np.ascontiguousarray(video[:, :, ::-1])
+        return Clip(id=item.rel, video=video, label=item.label,
+                    meta={"path": str(item.path), "start": start, "stride": c.stride, "flip": flip,
+                          "source_frames": self.rows[index]["frames"]})
+
+    def _read(self, index: int, start: int) -> tuple[np.ndarray, int]:
+        """(uint8 [T, S, S, 3], start actually used) of the window at ``start`` (no flip)."""
+        c = self.config
+        item, row = self.items[index], self.rows[index]
         idx = [start + k * c.stride for k in range(c.num_frames)]
         try:
             if item.index is not None:
@@ -181,13 +203,7 @@ class VideoFolderDataset(VideoDataset):
             start = min(start, hi)
             idx = [start + k * c.stride for k in range(c.num_frames)]
             frames = allf[idx]
-        video = crop_resize_frames(frames, size=c.size, crop=c.crop, resize_filter=c.resize_filter)
-        flip = bool(c.hflip and rng.random() < 0.5)
-        if flip:
-            video = np.ascontiguousarray(video[:, :, ::-1])
-        return Clip(id=item.rel, video=video, label=item.label,
-                    meta={"path": str(item.path), "start": start, "stride": c.stride, "flip": flip,
-                          "source_frames": row["frames"]})
+        return crop_resize_frames(frames, size=c.size, crop=c.crop, resize_filter=c.resize_filter), start
 
     def _source_manifest(self):
         return {"files": [[r["rel"], r["bytes"], r["frames"]] for r in self.rows], "found": self.n_found}
