@@ -419,6 +419,9 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
     write_real_clips(run_dir / "real_clips.jsonl", refs, real_sets)
     work = run_dir / "work"
     work.mkdir(exist_ok=True)
+    for d in (work, run_dir / "samples"):  # temporary files of writes a kill interrupted (atomic_path names)
+        for tmp in d.glob(".*") if d.is_dir() else ():
+            tmp.unlink(missing_ok=True)
     done = int(state.get("batches_done", 0))
 
     # ---------------------------------------------------------------- one pass over the generated side
