@@ -169,6 +169,13 @@ class StudyHandler(BaseHTTPRequestHandler):
         n = int(length)
         if n > MAX_RESULT_BYTES:
             self.close_connection = True
+            if n <= 8 * MAX_RESULT_BYTES:  # drain a moderately large body so the client reads the 413 cleanly
+                left = n
+                while left > 0:
+                    chunk = self.rfile.read(min(left, 65536))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
             self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"result larger than {MAX_RESULT_BYTES} bytes"})
             return
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
