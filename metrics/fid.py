@@ -164,6 +164,7 @@ class FID(Metric):
             value=value, protocol=p, detector=ex.label, weights_hash=ex.weights_hash,
             weights_verified=ex.weights_verified, comparable=comparable, elapsed_s=self.elapsed(),
             warnings=warnings, n_real=self.real_stats.n, n_fake=self.fake_stats.n,
+            extra={"weights_source": getattr(ex, "source", None)},
         )
 
 

