@@ -64,6 +64,8 @@ def train_baseline(*, model: str, module, trainer_cls, config_cls, dataset: str,
     if sd is not None:
         trainer.load_state_dict(sd)
         trainer.truncate_log()
+    else:  # the step-0 model, the reference every trained baseline is judged against
+        trainer.save_checkpoint(run_dir / "checkpoints" / "step_0000000.pt")
     trainer.fit()
     ckpt = run_dir / "checkpoints" / "latest.pt"
     if not ckpt.exists():
