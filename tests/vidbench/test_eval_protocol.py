@@ -273,3 +273,33 @@ def test_fit_resolution_area_average_by_hand():
     assert out[0, 0, 0, 0].tolist() == [2, 3, 4] and out[0, 0, 0, 1].tolist() == [4, 4, 4]
     same, op = fit_resolution(v, 4)
     assert op == "none" and same is v
+
+
+def test_eta_above_one_hour_needs_yes(tmp_path, metrics, monkeypatch):
+    import vidbench.evaluate as ev
+
+    class _Clock:  # every perf_counter() call advances 2 h: the timed first batch "took" 2 h
+        t = 0.0
+
+        @classmethod
+        def perf_counter(cls):
+            cls.t += 7200.0
+            return cls.t
+
+    monkeypatch.setattr(ev, "time", _Clock)
+    real = _real_set(tmp_path / "real")
+    exp = _export(tmp_path / "e.npz")
+    args = ["--model", f"samples:{exp}", "--dataset", f"folder:{real}", "--metrics", "t_dist", "--frames", "4",
+            "--resolution", "16"]
+    r = _eval(tmp_path, *args, ok=False)
+    assert r.exit_code == 2 and "pass --yes" in r.output and not (tmp_path / "runs").exists()
+    rec, _ = _eval(tmp_path, *args, "--yes")
+    assert rec["metrics"]["t_dist"]["n_fake"] == 5
+
+
+def test_samples_shorter_than_the_protocol_frames_are_refused(tmp_path, metrics):
+    real = _real_set(tmp_path / "real")
+    exp = _export(tmp_path / "e.npz", frames=3)
+    r = _eval(tmp_path, "--model", f"samples:{exp}", "--dataset", f"folder:{real}", "--metrics", "t_dist",
+              "--resolution", "16", ok=False)
+    assert r.exit_code == 2 and "has 3 frames, the evaluation needs 4" in r.output
