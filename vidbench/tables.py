@@ -137,7 +137,7 @@ class Measured:
     row: str  # row name: the record's label, else model (+ checkpoint)
     name: str  # the metric's own protocol name as recorded (e.g. fvd64_16f[random-init])
     field: str
-    value: float
+    value: float | None  # None: the metric ran and had no value (the reasons say why)
     std: float | None
     comparable: bool
     reasons: list[str]
@@ -175,11 +175,7 @@ def _get(d: Any, dotted: str) -> Any:
 
 
 def record_resolution(run_path: Path | None, rec: dict) -> int | None:
-    """Frame size the videos were evaluated at: the sampler settings, else the run's config.json."""
-    for src in (rec.get("sampler") or {},):
-        for k in ("resolution", "size", "frame_size"):
-            if isinstance(src.get(k), int):
-                return int(src[k])
+    """Frame size both sides were evaluated at: the run's config.json (``resolution``), else the sampler settings."""
     if run_path is not None:
         cfg = (run_path.parent if run_path.name == "result.json" else run_path) / "config.json"
         if cfg.is_file():
@@ -187,9 +183,10 @@ def record_resolution(run_path: Path | None, rec: dict) -> int | None:
                 c = json.loads(cfg.read_text())
             except (OSError, json.JSONDecodeError):
                 c = {}
-            if isinstance(c.get("resolution"), int):
+            if isinstance(c, dict) and isinstance(c.get("resolution"), int):
                 return int(c["resolution"])
-    return None
+    v = (rec.get("sampler") or {}).get("resolution")
+    return int(v) if isinstance(v, int) else None
 
 
 def measured_values(records: Iterable[tuple[Path | None, dict]], fields: Iterable[str] = ("value",)) -> list[Measured]:
@@ -201,13 +198,17 @@ def measured_values(records: Iterable[tuple[Path | None, dict]], fields: Iterabl
         for name, m in sorted((rec.get("metrics") or {}).items()):
             for f in fields:
                 v = m.get("value") if f == "value" else _get(m, f)
-                if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+                number = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                if not number and f != "value":
                     continue
+                reasons = list(m.get("comparable_reasons") or [])
+                if not number:  # a metric that ran but has no value (e.g. ACD without faces): "—" with the reason
+                    reasons += [f"no value: {w}" for w in m.get("warnings") or []] or ["no value"]
                 std = m.get("std") if f == "value" else None
                 out.append(Measured(
-                    row=row_name(rec), name=name, field=f, value=float(v),
-                    std=float(std) if isinstance(std, (int, float)) else None,
-                    comparable=bool(m.get("comparable")), reasons=list(m.get("comparable_reasons") or []),
+                    row=row_name(rec), name=name, field=f, value=float(v) if number else None,
+                    std=float(std) if isinstance(std, (int, float)) and number else None,
+                    comparable=bool(m.get("comparable")) and number, reasons=reasons,
                     protocol_id=str(m.get("protocol_id")), n=m.get("n_fake"), split=ds.get("split"),
                     resolution=res, dataset=ds.get("name"), task=rec.get("task"), seed=rec.get("seed"),
                     weights_hash=m.get("weights_hash"), run=str(path.parent if path and path.name == "result.json"
@@ -278,21 +279,25 @@ def _mismatch(m: Measured, p: pd.Series, col_dataset: str | None) -> list[str]:
 
 def _merge(vals: list[Measured]) -> Cell:
     """Mean ± std over runs (ddof=1); one run keeps the metric's own std."""
-    x = np.array([v.value for v in vals], dtype=np.float64)
-    if len(vals) == 1:
-        mean, std = float(x[0]), vals[0].std
+    x = np.array([v.value for v in vals if v.value is not None], dtype=np.float64)
+    if len(x) == 0:
+        mean, std = None, None
+    elif len(x) == 1:
+        mean, std = float(x[0]), next(v.std for v in vals if v.value is not None)
     else:
         mean, std = float(x.mean()), float(x.std(ddof=1))
     ids = sorted({v.protocol_id for v in vals})
-    return Cell(value=mean, std=std, n_runs=len(vals), source="measured", prov={
+    return Cell(value=mean, std=std, n_runs=len(x), source="measured", prov={
         "protocol": vals[0].name, "protocol_ids": ids, "n": vals[0].n, "split": vals[0].split,
         "resolution": vals[0].resolution, "dataset": vals[0].dataset, "seeds": sorted({str(v.seed) for v in vals}),
         "weights_hash": sorted({str(v.weights_hash) for v in vals}), "runs": sorted(v.run for v in vals),
         "comparable": all(v.comparable for v in vals)})
 
 
-def build_table(table: str | int, records: Iterable[tuple[Path | None, dict]] = ()) -> TableResult:
-    """Lay out paper table ``table`` with published rows and the measured rows of ``records``."""
+def build_table(table: str | int, records: Iterable[tuple[Path | None, dict]] = (),
+                notes: Iterable[str] = ()) -> TableResult:
+    """Lay out paper table ``table`` with published rows and the measured rows of ``records`` (``notes``: extra
+    footnotes, e.g. how the measured rows were made)."""
     spec = load_spec(table)
     pub_all = load_published()
     pub = pub_all[pub_all["table"].isin(spec.published_tables)]
@@ -391,7 +396,7 @@ def build_table(table: str | int, records: Iterable[tuple[Path | None, dict]] = 
     extra_cols = sorted({n for cells in extra_rows_d.values() for n in cells})
     return TableResult(spec=spec, main_rows=main, extra_cols=extra_cols,
                        extra_rows=[(r, d, extra_rows_d[(r, d)]) for r, d in extra_keys], citations=citations,
-                       reasons=reasons_all)
+                       reasons=reasons_all, notes=list(notes))
 
 
 def _note_key(i: int) -> str:
@@ -483,6 +488,7 @@ def _footnotes(res: TableResult) -> list[str]:
         by_cite.setdefault(c, []).append(d.rstrip(DAGGER))
     out = [f"{DAGGER} {', '.join(ds)}: {c}" for c, ds in by_cite.items()]
     out += list(res.spec.footnotes)
+    out += list(res.notes)
     out += [f"[{_note_key(i)}] {r}" for i, r in enumerate(res.reasons)]
     out += [f"Bold: best per column ({', '.join(f'{c.header} {ARROW[c.direction]}' for c in res.spec.columns if c.bold)}); "
             f"{DASH}: not reported; ± is the published or per-run std, or the std over runs when n > 1."]
