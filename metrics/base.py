@@ -55,6 +55,8 @@ class MetricOptions:
     # fingerprint and the n this metric reads); None = the caller's own real set (vidbench score). Real-statistics
     # caches key on it.
     real_clips: dict | None = None
+    # `vidbench score --limit`: at most this many videos per set were read (keys the real-statistics cache)
+    real_limit: int | None = None
 
 
 def random_init_requested(options: MetricOptions) -> bool:
@@ -107,6 +109,13 @@ class Metric:
         if isinstance(self.protocol, dict):
             return self.protocol.get("num_frames")
         return getattr(self.protocol, "num_frames", None)
+
+    def eval_resize(self, real_size: tuple[int, int] | int | None = None):
+        """How generated frames reach this protocol's evaluation size (:func:`vidbench.metrics.resize.eval_resize`);
+        ``vidbench.metrics.resize.pre_resize(videos, metric.eval_resize(real_hw))`` applies it."""
+        from vidbench.metrics.resize import eval_resize
+
+        return eval_resize(self.protocol, real_size)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self._t0

@@ -26,11 +26,14 @@ Example::
 from __future__ import annotations
 
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["FeatureStats", "FrechetReference", "frechet_distance", "frechet_distance_from_features", "sqrt_psd"]
+__all__ = ["FDBootstrap", "FeatureStats", "FrechetReference", "bootstrap_fd", "frechet_distance",
+           "frechet_distance_from_features", "sqrt_psd"]
 
 
 class FeatureStats:
@@ -215,3 +218,261 @@ class FrechetReference:
         diff = self.mu - mu2
         tr_covmean = float(np.sum(np.linalg.svd(self.root @ sqrt_psd(s2), compute_uv=False)))
         return float(diff @ diff + self.trace + np.trace(s2) - 2.0 * tr_covmean)
+
+
+# ---------------------------------------------------------------------------------------------------- bootstrap CI
+BOOTSTRAP_METHOD = "two-sample bootstrap in a bias-corrected world (W2 geodesic), normal interval, target E[FD_N]"
+
+
+@dataclass(frozen=True)
+class FDBootstrap:
+    """A confidence interval for ``E[FD_N]``, the expected Fréchet distance at the sample sizes actually used.
+
+    ``value`` is the observed FD (an unbiased estimate of ``E[FD_N]`` by definition); ``std`` the bootstrap estimate of
+    its standard deviation; ``ci`` = ``value ± z·std``. ``bias`` is the plain two-sample bootstrap estimate of
+    ``E[FD_N] − FD_population`` and ``fd_debiased = value − bias`` an estimate of the population FD (it may be < 0
+    when the two sets come from one distribution). ``units`` are the resampled units per set (videos, not frames).
+    """
+
+    value: float
+    std: float
+    ci: tuple[float, float]
+    level: float
+    k: int
+    bias: float
+    fd_debiased: float
+    shrink_mean: float  # lambda of the mean part of the bias-corrected world (1 = observed sets unchanged)
+    shrink_cov: float  # lambda of the covariance (Bures) part
+    units: tuple[int, int]
+    method: str = BOOTSTRAP_METHOD
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["ci"] = list(self.ci)
+        d["units"] = list(self.units)
+        return d
+
+
+def _group_index(groups, n: int) -> tuple[np.ndarray, int]:
+    """Rows → dense unit index [n] and the number of units (each row its own unit when ``groups`` is None)."""
+    if groups is None:
+        return np.arange(n), n
+    g = np.asarray(groups)
+    if g.shape != (n,):
+        raise ValueError(f"bootstrap_fd: groups must have one entry per feature row ({n}), got shape {g.shape}")
+    _, idx = np.unique(g, return_inverse=True)
+    return idx.reshape(n), int(idx.max()) + 1
+
+
+def _weighted_moments(x: np.ndarray, w: np.ndarray, ddof: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means [B,D] and covariances [B,D,D] of rows ``x`` [n,D] with integer resampling weights ``w`` [B,n]."""
+    tot = w.sum(axis=1)  # [B]
+    mu = (w @ x) / tot[:, None]  # [B,D]
+    second = np.swapaxes(w[:, :, None] * x, 1, 2) @ x  # [B,D,D] sum_i w_i x_i x_i^T
+    cov = (second - tot[:, None, None] * mu[:, :, None] * mu[:, None, :]) / (tot - ddof)[:, None, None]
+    return mu, (cov + np.swapaxes(cov, 1, 2)) / 2.0
+
+
+def frechet_distance_batched(mu1, s1, mu2, s2) -> np.ndarray:
+    """:func:`frechet_distance` for stacks ``mu [B,D]``, ``sigma [B,D,D]`` → ``[B]`` (trace term as the square roots
+    of the eigenvalues of the symmetric PSD ``sqrt(S1) S2 sqrt(S1)``)."""
+    w, v = np.linalg.eigh(s1)
+    r1 = (v * np.sqrt(np.clip(w, 0.0, None))[:, None, :]) @ np.swapaxes(v, 1, 2)  # [B,D,D] sqrt(S1)
+    m = r1 @ s2 @ r1
+    ev = np.clip(np.linalg.eigvalsh((m + np.swapaxes(m, 1, 2)) / 2.0), 0.0, None)
+    d = mu1 - mu2
+    return (d * d).sum(-1) + np.trace(s1, axis1=1, axis2=2) + np.trace(s2, axis1=1, axis2=2) - 2.0 * np.sqrt(ev).sum(-1)
+
+
+def _unit_counts(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
+    """[b, n] float64 draw counts of ``b`` resamples of ``n`` units with replacement."""
+    draws = rng.integers(0, n, size=(b, n)) + n * np.arange(b)[:, None]
+    return np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
+
+
+def _resampled_fds(xa, ia, na, xb, ib, nb, k, ddof, rng, chunk_bytes=1 << 28) -> np.ndarray:
+    """FD of ``k`` independent resamples (units with replacement) of set a and of set b."""
+    d = xa.shape[1]
+    step = max(1, min(k, int(chunk_bytes // (8 * d * d * 4))))
+    out = []
+    for s in range(0, k, step):
+        b = min(step, k - s)
+        ca = _unit_counts(rng, b, na)[:, ia]  # [b, rows_a]: how often each row's unit was drawn
+        cb = _unit_counts(rng, b, nb)[:, ib]
+        m1, s1 = _weighted_moments(xa, ca, ddof)
+        m2, s2 = _weighted_moments(xb, cb, ddof)
+        out.append(frechet_distance_batched(m1, s1, m2, s2))
+    return np.concatenate(out)
+
+
+def _psd_power(a: np.ndarray, p: float, rtol: float = 1e-10) -> np.ndarray:
+    """``a^p`` of a symmetric PSD matrix on its range (pseudo-inverse powers for p < 0)."""
+    w, v = np.linalg.eigh((a + a.T) / 2.0)
+    keep = w > rtol * max(float(w.max()), 1e-300)
+    wp = np.zeros_like(w)
+    wp[keep] = w[keep] ** p
+    return (v * wp) @ v.T
+
+
+def _mean_var_trace(x: np.ndarray, idx: np.ndarray, units: int) -> tuple[float, float]:
+    """tr Var(overall mean) when units (rows grouped by ``idx``) are sampled: (plug-in, unbiased) estimates.
+
+    The mean is the ratio ``sum_j s_j u_j / sum_j s_j`` of unit sums; its linearised variance is
+    ``sum_j s_j^2 |u_j - m|^2 / S^2`` (plug-in), times ``units / (units - 1)`` (unbiased). One row per unit gives
+    ``tr(S0)/n`` and ``tr(S1)/n``.
+    """
+    sizes = np.bincount(idx, minlength=units).astype(np.float64)  # [U]
+    sums = np.zeros((units, x.shape[1]))
+    np.add.at(sums, idx, x)
+    m = sums.sum(axis=0) / sizes.sum()
+    resid = sums - sizes[:, None] * m  # s_j (u_j - m)
+    v0 = float((resid * resid).sum() / sizes.sum() ** 2)
+    return v0, v0 * units / (units - 1)
+
+
+def bootstrap_fd(real_feats, fake_feats, k: int = 200, seed: int = 0, ddof: int = 1, level: float = 0.95,
+                 real_groups=None, fake_groups=None) -> FDBootstrap:
+    """Confidence interval for ``E[FD_N]`` — the expected FD at the same real/fake sample sizes — from features.
+
+    FD at finite N is biased upwards (Chong & Forsyth 2020), so the interval targets the mean of the FD one would get
+    by repeating the whole evaluation at the same N, not the population FD. Both sets are random, so both are
+    resampled, independently (the sets are unpaired), by unit (``*_groups``: e.g. the video of each frame for FID).
+
+    A plain two-sample bootstrap of FD lives in a world whose population FD is the observed one, i.e. too large by the
+    bias; FD's spread grows with the distance, so that interval is too wide (coverage ~1.0 when the sets are close).
+    So (1) a plain bootstrap estimates the bias ``b = mean(FD*) − FD``; (2) the fake set is moved along the
+    2-Wasserstein geodesic towards the real set — mean part and covariance (Bures) part separately, as W2² of
+    Gaussians splits into the two — until each part equals its bias-corrected estimate (mean part:
+    ``|m_r − m_f|² − tr(S_r)/n_r − tr(S_f)/n_f``, exact; covariance part: the remaining bootstrap bias); (3) the spread
+    of FD over resamples of that world gives ``std`` and ``value ± z·std``. Coverage measured by Monte Carlo on
+    Gaussian features (tests/metrics/test_frechet.py) is within 0.90–0.98 for nominal 95 % when the sets differ; for
+    two sets from the same distribution the interval stays conservative (~0.98–1.0).
+
+    ``k`` resamples per stage (2k FDs in all); cost per FD ~ n·D² + two D×D eigendecompositions.
+    """
+    xa, xb = _to_numpy64(real_feats), _to_numpy64(fake_feats)
+    if xa.ndim != 2 or xb.ndim != 2 or xa.shape[1] != xb.shape[1]:
+        raise ValueError(f"bootstrap_fd: expected [N1,D] and [N2,D] features, got {list(xa.shape)} / {list(xb.shape)}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"bootstrap_fd: level must be in (0, 1), got {level}")
+    if int(k) < 2:
+        raise ValueError(f"bootstrap_fd: need k >= 2 resamples, got {k}")
+    ia, na = _group_index(real_groups, xa.shape[0])
+    ib, nb = _group_index(fake_groups, xb.shape[0])
+    if na < 2 or nb < 2:
+        raise ValueError(f"bootstrap_fd: need at least 2 units per set, got {na} real / {nb} fake")
+    rng = np.random.default_rng(seed)
+    ones_a, ones_b = np.ones((1, xa.shape[0])), np.ones((1, xb.shape[0]))
+    (ma,), (sa,) = _weighted_moments(xa, ones_a, ddof)
+    (mb,), (sb,) = _weighted_moments(xb, ones_b, ddof)
+    value = frechet_distance(ma, sa, mb, sb)
+    plain = _resampled_fds(xa, ia, na, xb, ib, nb, int(k), ddof, rng)
+    bias = float(plain.mean() - value)
+    # bias of the mean part E|m_r - m_f|^2 - |mu_r - mu_f|^2 = tr Var(m_r) + tr Var(m_f): unbiased estimate for the
+    # real world, plug-in value for the bootstrap world (whose bias the plain resamples measured)
+    va0, va1 = _mean_var_trace(xa, ia, na)
+    vb0, vb1 = _mean_var_trace(xb, ib, nb)
+    mean_bias_unbiased, mean_bias_world = va1 + vb1, va0 + vb0
+    d2 = float((ma - mb) @ (ma - mb))
+    bures = value - d2
+    lam_m = float(np.sqrt(max(d2 - mean_bias_unbiased, 0.0) / d2)) if d2 > 0 else 0.0
+    lam_c = float(np.sqrt(max(bures - (bias - mean_bias_world), 0.0) / bures)) if bures > 0 else 0.0
+    lam_m, lam_c = min(lam_m, 1.0), min(lam_c, 1.0)
+    # fake set moved along the W2 geodesic: x -> m(lam_m) + ((1-lam_c) T + lam_c I)(x - m_f), T the optimal map
+    # N(m_f, S_f) -> N(m_r, S_r): T = S_f^-1/2 (S_f^1/2 S_r S_f^1/2)^1/2 S_f^-1/2 (pseudo-inverse on range(S_f))
+    rf, rfi = _psd_power(sb, 0.5), _psd_power(sb, -0.5)
+    t_map = rfi @ _psd_power(rf @ sa @ rf, 0.5) @ rfi
+    a_map = (1.0 - lam_c) * t_map + lam_c * np.eye(xa.shape[1])
+    xb_world = ma + lam_m * (mb - ma) + (xb - mb) @ a_map.T
+    world = _resampled_fds(xa, ia, na, xb_world, ib, nb, int(k), ddof, rng)
+    std = float(world.std(ddof=1))
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
+    return FDBootstrap(value=float(value), std=std, ci=(float(value - z * std), float(value + z * std)),
+                       level=float(level), k=int(k), bias=bias, fd_debiased=float(value - bias),
+                       shrink_mean=lam_m, shrink_cov=lam_c, units=(na, nb))
+
+
+# ---------------------------------------------------------------------------------------------------- real-stats cache
+REAL_CACHE_VERSION = 2
+
+
+class CorruptCacheError(ValueError):
+    """A statistics-cache file that cannot be trusted (unreadable, truncated, wrong key, checksum mismatch)."""
+
+
+def real_stats_key(*, metric: str, protocol_id: str, fingerprint: str, n_real: int | None, limit: int | None,
+                   clip_rule: str | None) -> dict:
+    """Everything that decides which real clips make the statistics: the dataset fingerprint, the protocol id
+    (protocol + detector weights), the protocol's number of real clips, ``--limit`` and the real-clip rule (hashed)."""
+    import hashlib
+
+    return {"version": REAL_CACHE_VERSION, "metric": metric, "protocol_id": protocol_id, "fingerprint": fingerprint,
+            "n_real": None if n_real is None else int(n_real), "limit": None if limit is None else int(limit),
+            "clip_rule_sha256": None if clip_rule is None else hashlib.sha256(clip_rule.encode()).hexdigest()[:16]}
+
+
+def real_stats_path(key: dict) -> Path:
+    """``VIDBENCH_CACHE/stats/<metric>-<protocol id>-<16 hex of the whole key>.npz``."""
+    import hashlib
+    import json
+
+    from vidbench.cache import stats_cache_dir
+
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return stats_cache_dir() / f"{key['metric']}-{key['protocol_id']}-{digest}.npz"
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}\t{a.dtype.str}\t{a.shape}\n".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def save_real_stats(path: Path, key: dict, stats: FeatureStats, **arrays: np.ndarray) -> Path:
+    """Write statistics + extra arrays + the key + a sha256 checksum of all of them, atomically (temporary file in the
+    same folder, then ``os.replace``): a reader sees the old file or the new one, never a mix, and two processes
+    writing the same entry each rename a complete file of their own."""
+    import json
+
+    from vidbench.cache import atomic_path
+
+    payload = {**{f"stats_{k}": np.asarray(v) for k, v in stats.state_dict().items()},
+               **{f"x_{k}": np.asarray(v) for k, v in arrays.items()},
+               "key": np.array(json.dumps(key, sort_keys=True))}
+    payload["checksum"] = np.array(_checksum(payload))
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(tmp, **payload)
+    return path
+
+
+def load_real_stats(path: Path, key: dict) -> tuple[FeatureStats, dict[str, np.ndarray]]:
+    """Read a file written by :func:`save_real_stats`; :class:`CorruptCacheError` unless it is complete, its checksum
+    matches and it was written for exactly ``key``."""
+    import json
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            payload = {k: z[k] for k in z.files}
+    except Exception as e:  # truncated zip, bad CRC, pickled object, not a zip at all
+        raise CorruptCacheError(f"unreadable ({type(e).__name__}: {e})") from None
+    if "checksum" not in payload or "key" not in payload:
+        raise CorruptCacheError("no checksum/key (written by an older vidbench)")
+    stored = str(payload.pop("checksum"))
+    if _checksum(payload) != stored:
+        raise CorruptCacheError("checksum mismatch")
+    if json.loads(str(payload["key"])) != json.loads(json.dumps(key, sort_keys=True)):
+        raise CorruptCacheError("written for another key")
+    try:
+        stats = FeatureStats.from_state_dict({k[6:]: v for k, v in payload.items() if k.startswith("stats_")})
+    except (KeyError, ValueError) as e:
+        raise CorruptCacheError(f"bad statistics ({e})") from None
+    if stats.n < 2 or not (np.all(np.isfinite(stats._sum)) and np.all(np.isfinite(stats._outer))):
+        raise CorruptCacheError(f"bad statistics (n={stats.n} or non-finite sums)")
+    if key.get("n_real") is not None and stats.n > key["n_real"]:
+        raise CorruptCacheError(f"holds {stats.n} real samples, more than the protocol's {key['n_real']}")
+    return stats, {k[2:]: v for k, v in payload.items() if k.startswith("x_")}

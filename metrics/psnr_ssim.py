@@ -63,6 +63,7 @@ class PsnrSsimProtocol:
     renormalize: bool = False  # no per-frame min–max renormalisation
     num_frames: int | None = None  # None: every frame of each pair (pred and target must have equal length)
     reference: str = "scikit-image peak_signal_noise_ratio / structural_similarity"
+    eval_resize: str = "none"  # predictions are never resized: prediction and target sizes must match (else refused)
 
 
 PRESETS: dict[str, PsnrSsimProtocol] = {

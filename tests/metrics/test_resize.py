@@ -36,3 +36,28 @@ def test_matches_tf1_resize_bilinear(in_hw, out_hw):
     got = resize_bilinear_tf1(torch.from_numpy(x).permute(0, 3, 1, 2), out_hw).permute(0, 2, 3, 1).numpy()
     assert got.shape == ref.shape
     assert np.abs(got - ref).max() < 1e-4
+
+
+def test_eval_resize_rules_and_area_is_box_mean():
+    import numpy as np
+    from vidbench.metrics.inception_score import PRESETS as IS
+    from vidbench.metrics.resize import EvalResize, eval_resize, pre_resize
+
+    from vidbench.registry import METRICS
+
+    # is10k_c3d names its own evaluation size (cv2 cubic to 128); FVD takes the real set's size; paired: never
+    assert eval_resize(IS["is10k_c3d"], (64, 64)) == EvalResize((128, 128), "cv2.INTER_CUBIC", "protocol pre_resize")
+    fvd = METRICS.get("fvd2048_16f").meta["protocol"]
+    assert eval_resize(fvd, 128).size == (128, 128) and eval_resize(fvd, 128).method == "cv2.INTER_AREA"
+    assert eval_resize(fvd, None).size is None
+    assert eval_resize(METRICS.get("psnr_ssim_rgb").meta["protocol"], (64, 64)).size is None
+    rng = np.random.default_rng(0)
+    v = rng.integers(0, 256, size=(2, 3, 8, 6, 3), dtype=np.uint8)
+    out = pre_resize(v, EvalResize((4, 3), "cv2.INTER_AREA", "t"))
+    # 2x2 box mean by hand (cv2 rounds half away from zero on uint8)
+    ref = v.reshape(2, 3, 4, 2, 3, 2, 3).astype(np.float64).mean(axis=(3, 5))
+    assert out.shape == (2, 3, 4, 3, 3) and out.dtype == np.uint8
+    assert np.abs(out.astype(np.float64) - ref).max() <= 0.5 + 1e-9
+    assert pre_resize(v, EvalResize((8, 6), "cv2.INTER_AREA", "t")) is v or np.array_equal(
+        pre_resize(v, EvalResize((8, 6), "cv2.INTER_AREA", "t")), v)
+    assert [x.shape for x in pre_resize(list(v), EvalResize((4, 3), "cv2.INTER_AREA", "t"))] == [(3, 4, 3, 3)] * 2
