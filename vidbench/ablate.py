@@ -27,6 +27,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -328,7 +329,7 @@ def run_ablation(cfg: AblationConfig, out: str | Path = "runs", *, progress: boo
 
     def log(msg: str) -> None:
         if not quiet:
-            tqdm.write(msg)
+            tqdm.write(msg, file=sys.stderr)
 
     b = _budget(cfg.budget)
     spec = _table(cfg.table)

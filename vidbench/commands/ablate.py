@@ -28,8 +28,10 @@ from vidbench.ablate import BUDGETS, TABLES
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "latex", "html"]), default="md", show_default=True,
               help="Format of the table printed at the end (all four are written to the output folder).")
 @click.option("--yes", is_flag=True, help="Run evaluations estimated above one hour.")
+@click.option("--threads", type=int, default=None,
+              help="torch intra-op threads (default: torch's; 1 is much faster on a busy shared CPU).")
 def command(table, budget, dataset, image_dataset, image_generator, image_generator_small, pca, data_root, overrides,
-            seed, device, out, dry_run, fmt, yes):
+            seed, device, out, dry_run, fmt, yes, threads):
     """Train every variant of paper Table 4 or 5 with the trainer's switches, evaluate, render the table.
 
     Table 4 (in-domain): w/o Eqn. 2, w/o D_I, w/o D_V, Full-128, Full-256 (IS, FVD). Table 5 (cross-domain, image
@@ -53,6 +55,10 @@ def command(table, budget, dataset, image_dataset, image_generator, image_genera
     if dry_run:
         click.echo(json.dumps(plan(cfg), indent=2))
         return
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     summary = run_ablation(cfg, out, progress=sys.stderr.isatty(), yes=yes)
     for v in summary["variants"]:
         click.echo(f"{v['label']}: {v['status']} ({v['elapsed_s']:.0f} s){' - ' + v['error'] if v['error'] else ''}",
