@@ -473,19 +473,23 @@ class TGANv2Trainer(BaselineTrainer):
         x = from_uint8(clips[:, : self.cfg.num_frames], self.device)
         return real_pyramid(x, self.cfg)
 
-    def g_update(self) -> float:
+    def g_update(self) -> tuple[float, list[torch.Tensor]]:
+        """One G step; returns its loss and the fake levels (cut from the graph) for the D step that follows."""
         self.D.requires_grad_(False)
         z = self.G.sample_z(self.cfg.batch_size).to(self.device)
-        loss = generator_loss(self.D(self.G(z)))
+        fake = self.G(z)
+        loss = generator_loss(self.D(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
         self.D.requires_grad_(True)
-        return loss.item()
+        return loss.item(), [f.detach() for f in fake]
 
-    def d_update(self, reals: list[torch.Tensor]) -> dict:
-        with torch.no_grad():
-            fake = self.G(self.G.sample_z(self.cfg.batch_size).to(self.device))
+    def d_update(self, reals: list[torch.Tensor], fake: list[torch.Tensor] | None = None) -> dict:
+        """One D step on ``reals`` and ``fake`` (the G step's samples, as in the updater; fresh ones if None)."""
+        if fake is None:
+            with torch.no_grad():
+                fake = self.G(self.G.sample_z(self.cfg.batch_size).to(self.device))
         reals = [r.detach().requires_grad_(True) for r in reals]
         y_real = self.D(reals)
         l_real, l_fake = discriminator_loss(y_real, self.D(fake))
@@ -504,9 +508,10 @@ class TGANv2Trainer(BaselineTrainer):
         logs: dict = {"lr": lr}
         for i in range(self.cfg.n_dis):
             reals = self.real_levels()
-            if i == 0:  # G update first, only in the first D pass (DiracUpdater)
-                logs["loss_g"] = self.g_update()
-            logs.update(self.d_update(reals))
+            fake = None
+            if i == 0:  # G update first, only in the first D pass; D then sees the same x_fake (DiracUpdater)
+                logs["loss_g"], fake = self.g_update()
+            logs.update(self.d_update(reals, fake))
         return logs
 
     def sample_uint8(self, n: int, seed: int) -> np.ndarray:
