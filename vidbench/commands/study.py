@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 
@@ -126,7 +125,7 @@ def analyze_cmd(results, studies, fmt, rounds, min_check_accuracy, n_boot, seed,
       vidbench study analyze study-r1 study-r2 study-r3 study-r4 study-r5 --rounds average --out analysis/
       vidbench study analyze downloads/*.json --study study-r1 --format latex
     """
-    from vidbench.study.analyze import AnalyzeConfig, analyze, bar_chart, render_table, study_records
+    from vidbench.study.analyze import AnalyzeConfig, analyze, bar_chart, render_table, study_records, to_json
 
     if n_boot < 100:
         raise VidbenchError("--bootstrap must be >= 100")
@@ -134,7 +133,7 @@ def analyze_cmd(results, studies, fmt, rounds, min_check_accuracy, n_boot, seed,
                                                               n_boot=n_boot, seed=seed))
     text = render_table(res, fmt)
     if as_json:
-        click.echo(json.dumps(res, indent=2, default=lambda o: None if isinstance(o, float) and math.isnan(o) else o))
+        click.echo(to_json(res), nl=False)
     else:
         click.echo(text, nl=False)
     if paper:
@@ -148,11 +147,11 @@ def analyze_cmd(results, studies, fmt, rounds, min_check_accuracy, n_boot, seed,
     for item in res["duplicate_files"]:
         click.echo(f"ignored {item['path']}: {item['reason']}", err=True)
     if out is not None:
-        from vidbench.cache import atomic_write_json, atomic_write_text
+        from vidbench.cache import atomic_write_text
         from vidbench.records import new_run_dir, write_result
 
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(out / "analysis.json", res)
+        atomic_write_text(out / "analysis.json", to_json(res))
         ext = {"md": "md", "csv": "csv", "latex": "tex"}[fmt]
         atomic_write_text(out / f"preference.{ext}", text)
         if res["comparisons"]:

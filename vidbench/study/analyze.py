@@ -329,8 +329,13 @@ def _comparison(la: str, lb: str, question: str, grid: int, rounds: dict[str, li
     if not any(t["kind"] == "check" for sid in rounds for t in manifests[sid]["trials"]):
         notes.append("no attention checks in these studies: nobody could be excluded")
     ilo, ihi = wilson_interval(ident_left, ident_total)
+    datasets = [manifests[sid]["sources"][k].get("dataset") for sid in rounds for k in ("A", "B")]
+    videos = max(len({t[s]["unit"] for t in manifests[sid]["trials"] if t["kind"] == "pair" for s in ("left", "right")
+                      if t[s]["role"] == "A"}) for sid in rounds)
     return {
         "method_a": la, "method_b": lb, "question": question, "grid": grid, "mode": cfg.rounds,
+        "dataset": datasets[0] if datasets[0] is not None and all(d == datasets[0] for d in datasets) else None,
+        "videos_per_method": videos,
         "rounds": len(rounds), "study_ids": sorted(rounds),
         "raters": sum(r["raters"] for r in per_round), "raters_included": included, "raters_excluded": excluded,
         "judgements": n_all, "chose_a": k_all,
@@ -347,6 +352,21 @@ def _comparison(la: str, lb: str, question: str, grid: int, rounds: dict[str, li
 
 
 # ------------------------------------------------------------------------------------------------ output
+def _no_nan(o):
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _no_nan(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_no_nan(v) for v in o]
+    return o
+
+
+def to_json(analysis: dict) -> str:
+    """The analysis as strict JSON (NaN/inf -> null)."""
+    return json.dumps(_no_nan(analysis), indent=2) + "\n"
+
+
 COLUMNS = ["Method", "Human Preference (%)", "95% CI (rater bootstrap)", "95% CI (Wilson)", "Judgements",
            "Raters (excluded)", "Rounds", "Agreement", "Left on identical (%)"]
 
@@ -435,46 +455,52 @@ def study_records(analysis: dict) -> list[tuple[None, dict]]:
         m = metric_result(value=c["pref_a_pct"], protocol=protocol, detector=None, weights_hash=None,
                           weights_verified=None, comparable=False, comparable_reasons=reasons, elapsed_s=0.0,
                           std=c["bootstrap_std_pct"], ci95=tuple(c["ci95_bootstrap_pct"]),
-                          n_fake=c["judgements"], extra={"second_method_pct": c["pref_b_pct"],
-                                                         "raters_included": c["raters_included"],
-                                                         "raters_excluded": c["raters_excluded"],
-                                                         "rounds": c["rounds"], "study_ids": c["study_ids"],
-                                                         "ci95_wilson_pct": c["ci95_wilson_pct"]})
-        rec = new_record(model=None, dataset=None, seed=None, metrics={"2afc": m}, task="study",
+                          n_fake=c["videos_per_method"],
+                          extra={"second_method_pct": c["pref_b_pct"], "judgements": c["judgements"],
+                                 "raters_included": c["raters_included"], "raters_excluded": c["raters_excluded"],
+                                 "rounds": c["rounds"], "study_ids": c["study_ids"],
+                                 "ci95_wilson_pct": c["ci95_wilson_pct"]})
+        rec = new_record(model=None, dataset=c["dataset"], seed=None, metrics={"2afc": m}, task="study",
                          label=f"{c['method_a']} vs {c['method_b']}")
         out.append((None, rec))
     return out
 
 
 def bar_chart(analysis: dict, path: str | os.PathLike) -> Path:
-    """Horizontal bars: preference for A (left part) and B per comparison, bootstrap 95 % CI, 50 % line."""
+    """Horizontal bars: preference for the first method (blue) and the second (orange) per comparison, the
+    rater-clustered bootstrap 95 % CI as an error bar, and the 50 % line."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     comps = analysis["comparisons"]
-    fig, ax = plt.subplots(figsize=(7.0, 0.9 + 0.7 * max(1, len(comps))))
+    fig, ax = plt.subplots(figsize=(8.0, 1.2 + 0.9 * max(1, len(comps))))
     for i, c in enumerate(comps):
         a = c["pref_a_pct"] if math.isfinite(c["pref_a_pct"]) else 0.0
-        ax.barh(i, a, color="#2f6fd6")
-        ax.barh(i, 100.0 - a, left=a, color="#d9822b")
+        ax.barh(i, a, color="#2f6fd6", label="first method" if i == 0 else None)
+        ax.barh(i, 100.0 - a, left=a, color="#d9822b", label="second method" if i == 0 else None)
         lo, hi = c["ci95_bootstrap_pct"]
         if math.isfinite(lo) and math.isfinite(hi):
-            ax.errorbar(a, i, xerr=[[a - lo], [hi - a]], color="k", capsize=4, lw=1.2)
-        ax.text(1, i, f"{c['method_a']} {a:.1f}%", va="center", ha="left", color="w", fontsize=9)
-        ax.text(99, i, f"{100 - a:.1f}% {c['method_b']}", va="center", ha="right", color="w", fontsize=9)
-    ax.axvline(50, color="k", ls="--", lw=0.8)
-    ax.set_yticks(range(len(comps)), [f"{c['method_a']} vs {c['method_b']}" for c in comps])
+            ax.errorbar(a, i, xerr=[[a - lo], [hi - a]], color="k", capsize=5, lw=1.6, zorder=3)
+        ax.text(2, i, f"{a:.1f}%", va="center", ha="left", color="w", fontsize=10, fontweight="bold")
+        ax.text(98, i, f"{100 - a:.1f}%", va="center", ha="right", color="w", fontsize=10, fontweight="bold")
+    ax.axvline(50, color="0.2", ls="--", lw=0.8, zorder=2)
+    labels = ["\n".join(textwrap.wrap(f"{c['method_a']}  vs  {c['method_b']}", 34)) for c in comps]
+    ax.set_yticks(range(len(comps)), labels, fontsize=9)
     ax.set_xlim(0, 100)
     ax.invert_yaxis()
-    ax.set_xlabel("human preference (%), 95% CI: rater-clustered bootstrap")
+    ax.set_xlabel("human preference (%); error bar: 95% CI, rater-clustered bootstrap")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(comps) < 2 else -0.2), ncol=2, frameon=False,
+              fontsize=9)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     from vidbench.cache import atomic_path
 
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

@@ -45,6 +45,7 @@ class Source:
     units: tuple[Unit, ...]
     grouping: str  # how grid units were formed (empty for single videos)
     dropped: int = 0  # videos not in any complete grid group
+    dataset: dict | None = None  # the run record's dataset {name, split, fingerprint}, when there is one
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -74,14 +75,16 @@ def _find_run_dir(path: Path) -> Path | None:
     return None
 
 
-def _run_label(run: Path) -> str:
+def _run_info(run: Path) -> tuple[str, dict | None]:
+    """Label (record label, else model, else folder name) and dataset of a run folder."""
     try:
         from vidbench.records import read_result
 
         rec = read_result(run)
     except VidbenchError:
-        return run.name
-    return str(rec.get("label") or rec.get("model") or run.name)
+        return run.name, None
+    ds = rec.get("dataset")
+    return str(rec.get("label") or rec.get("model") or run.name), ds if isinstance(ds, dict) else None
 
 
 def _chunks(items: list, size: int) -> list[list]:
@@ -115,7 +118,8 @@ def load_source(spec: str, *, grid: int = 1) -> Source:
             content = next((row[k] for k in CONTENT_KEYS if k in row), None)
             items.append((idx if idx is not None else len(items), p.name, p, content))
         items.sort(key=lambda t: t[0])
-        kind, root, label = "run", run, _run_label(run)
+        kind, root = "run", run
+        label, dataset = _run_info(run)
         has_content = any(c is not None for *_, c in items)
     else:
         vids = [p for p in list_videos(path) if p.is_file() and p.suffix.lower() in VIDEO_EXTS]
@@ -127,12 +131,12 @@ def load_source(spec: str, *, grid: int = 1) -> Source:
             rel = p.relative_to(base).as_posix()
             content = rel.rsplit("/", 1)[0] if "/" in rel else None
             items.append((i, rel, p, content))
-        kind, root, label = "folder", base, base.name
+        kind, root, label, dataset = "folder", base, base.name, None
         has_content = any(c is not None for *_, c in items)
 
     if grid == 1:
         units = tuple(Unit(uid=i, ids=(i,), paths=(str(p),)) for _, i, p, _ in items)
-        return Source(spec, kind, str(root), label, units, "")
+        return Source(spec, kind, str(root), label, units, "", dataset=dataset)
     n = grid * grid
     dropped = 0
     if has_content:
@@ -158,10 +162,10 @@ def load_source(spec: str, *, grid: int = 1) -> Source:
     if not units_l:
         raise VidbenchError(f"{spec}: no complete group of {n} videos for a {grid}x{grid} grid ({len(items)} videos, "
                             f"grouping {grouping}); generate {n} videos per content code")
-    return Source(spec, kind, str(root), label, tuple(units_l), grouping, dropped)
+    return Source(spec, kind, str(root), label, tuple(units_l), grouping, dropped, dataset=dataset)
 
 
 def describe(src: Source) -> dict:
     """JSON-able summary for the manifest."""
     return {"spec": src.spec, "kind": src.kind, "root": os.fspath(src.root), "label": src.label,
-            "units": len(src.units), "grouping": src.grouping, "dropped_videos": src.dropped}
+            "units": len(src.units), "grouping": src.grouping, "dropped_videos": src.dropped, "dataset": src.dataset}

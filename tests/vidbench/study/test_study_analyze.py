@@ -204,5 +204,8 @@ def test_cli_writes_table_chart_and_records(rounds, tmp_path):
     assert len(recs) == 1 and recs[0][1]["task"] == "study" and recs[0][1]["label"] == "Ours vs Baseline"
     assert recs[0][1]["metrics"]["2afc"]["value"] == pytest.approx(62.5)
     assert recs[0][1]["metrics"]["2afc"]["comparable"] is False
+    assert recs[0][1]["metrics"]["2afc"]["n_fake"] == 4  # distinct A videos in the 4 pairs (6 available)
+    j = CliRunner().invoke(cli, ["study", "analyze", str(downloads), "--study", str(d), "--json", "--bootstrap", "200"])
+    assert j.exit_code == 0 and json.loads(j.output)["comparisons"][0]["chose_a"] == 5
     r2 = CliRunner().invoke(cli, ["study", "analyze", str(tmp_path / "missing")])
     assert r2.exit_code == 2 and "no such file" in r2.output
