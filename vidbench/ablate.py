@@ -56,6 +56,8 @@ class Budget:
     div_videos: int = 100  # motion diversity K (App. D)
     div_content: int = 50  # motion diversity M (App. D)
     smoke_detectors: bool = False  # a missing detector weight falls back to a labelled [random-init] detector
+    cross_image_size: int = 32  # Table 5: size of the image generator trained for the cross-domain pair
+    image_generators: tuple[tuple[str, str, str], ...] = ()  # (table, kind, registered weights) used when not given
     datasets: tuple[tuple[str, str, str | None], ...] = ()  # (table, dataset, image dataset) defaults
 
 
@@ -76,8 +78,11 @@ BUDGET_SPECS: dict[str, Budget] = {
     "paper": Budget(name="paper", image_iters=0, image_preset="paper", pca_samples=1_000_000,
                     config=dict(lr=1e-4, mi_weight=1.0, contr_weight=1.0, match_weight=1.0, batch_size=16,
                                 num_frames=16, frame_size=128),
-                    eval_resolution=128, eval_frames=16, eval_videos=None,
-                    datasets=(("4", "ucf101", None), ("5", "voxceleb", "ffhq"))),
+                    eval_resolution=128, eval_frames=16, eval_videos=None, cross_image_size=256,
+                    datasets=(("4", "ucf101", None), ("5", "voxceleb", "ffhq")),
+                    # the authors' UCF-101 256² StyleGAN2 (Table 1/4) and the FFHQ 256² model (rosinality port)
+                    image_generators=(("4", "full", "stylegan2.ucf101_256_mocoganhd"),
+                                      ("5", "cross", "stylegan2.ffhq256_rosinality"))),
 }
 
 
@@ -85,7 +90,8 @@ BUDGET_SPECS: dict[str, Budget] = {
 class Variant:
     label: str  # row label in the table (= record label)
     overrides: dict  # MoCoGANHDConfig switches
-    image: str = "full"  # "full": generator at 2x the evaluation size (Full-256); "eval": at the evaluation size
+    image: str = "full"  # "full": generator at 2x the evaluation size (Full-256); "eval": at the evaluation size;
+    # "cross": the cross-domain image generator (Table 5)
 
 
 @dataclass(frozen=True)
@@ -116,9 +122,9 @@ TABLE_SPECS: dict[str, dict[str, Any]] = {
         "domain": "cross",
         "split": {},
         "variants": (
-            Variant("w/o L_contr", {"use_contrastive": False}, image="eval"),
-            Variant("w/o L_m", {"use_mi_loss": False}, image="eval"),
-            Variant("Full", {}, image="eval"),
+            Variant("w/o L_contr", {"use_contrastive": False}, image="cross"),
+            Variant("w/o L_m", {"use_mi_loss": False}, image="cross"),
+            Variant("Full", {}, image="cross"),
         ),
         "metrics": (MetricPlan("acd256_facenet", "acd256_dlib"),
                     MetricPlan("motion_div100x50_16f", "motion_div{K}x{M}_{T}f")),
@@ -195,7 +201,19 @@ def variant_config(cfg: AblationConfig, variant: Variant, latent_dim: int | None
 
 def image_sizes(budget: Budget) -> dict[str, int]:
     """Generator size per variant kind: ``eval`` = the evaluation size, ``full`` = twice it (the paper's 128 / 256)."""
-    return {"eval": budget.eval_resolution, "full": 2 * budget.eval_resolution}
+    return {"eval": budget.eval_resolution, "full": 2 * budget.eval_resolution, "cross": budget.cross_image_size}
+
+
+def given_image_generator(cfg: AblationConfig, kind: str) -> str | None:
+    """The checkpoint the user gave for ``kind`` (``--image-generator-small`` for Full-128), else the budget's
+    registered default for this table, else None (the sweep trains one)."""
+    given = cfg.image_generator_small if kind == "eval" else cfg.image_generator
+    if given:
+        return given
+    for t, k, name in _budget(cfg.budget).image_generators:
+        if t == cfg.table and k == kind:
+            return name
+    return None
 
 
 def plan(cfg: AblationConfig) -> dict:
@@ -216,9 +234,7 @@ def plan(cfg: AblationConfig) -> dict:
              for mp, name in metric_names(cfg.table, b)]
     images = {}
     for kind in needed:
-        given = cfg.image_generator if kind == "full" else cfg.image_generator_small
-        if cfg.table == "5":
-            given = cfg.image_generator
+        given = given_image_generator(cfg, kind)
         images[kind] = {"size": sizes[kind], "dataset": image_dataset, "checkpoint": given,
                         "train_iters": 0 if given else b.image_iters, "preset": b.image_preset}
     out = {"table": cfg.table, "budget": dataclasses.asdict(b), "dataset": dataset, "image_dataset": image_dataset,
@@ -226,7 +242,7 @@ def plan(cfg: AblationConfig) -> dict:
            "variants": variants, "eval": evals}
     if b.name == "paper":
         out["launch"] = ("torchrun --nproc_per_node 8 -m vidbench.cli ablate --table {t} --budget paper "
-                         "--dataset {d}{i} --image-generator CKPT{s} --data-root DIR --out runs/").format(
+                         "--dataset {d}{i}{s} --data-root DIR --device cuda --out runs/").format(
             t=cfg.table, d=dataset, i=f" --image-dataset {image_dataset}" if cfg.table == "5" else "",
             s=" --image-generator-small CKPT128" if cfg.table == "4" else "")
     return out
@@ -265,13 +281,13 @@ def _image_generator(cfg: AblationConfig, b: Budget, kind: str, size: int, datas
     """A StyleGAN2 checkpoint for ``kind`` (given, or trained once per (size, dataset, budget, commit))."""
     from vidbench.records import git_commit
 
-    given = cfg.image_generator if (kind == "full" or cfg.table == "5") else cfg.image_generator_small
+    given = given_image_generator(cfg, kind)
     if given:
         from vidbench.weights import resolve_weights
 
         return Path(resolve_weights(given).path)
     if b.image_iters <= 0:
-        flag = "--image-generator" if (kind == "full" or cfg.table == "5") else "--image-generator-small"
+        flag = "--image-generator-small" if kind == "eval" else "--image-generator"
         raise VidbenchError(f"budget {b.name} does not train image generators: pass {flag} CKPT (a StyleGAN2 at "
                             f"{size}² trained on {dataset}, e.g. from `vidbench train image`)")
     from vidbench.models.image_train import PRESETS, StyleGAN2Trainer
@@ -300,7 +316,7 @@ def _pca(cfg: AblationConfig, b: Budget, G, g_path: Path, root: Path, log) -> Pa
     from vidbench.models.latent_pca import compute_w_pca, save_pca
     from vidbench.models.mocogan_hd.released import sha256_of
 
-    if cfg.pca and (cfg.table == "5" or Path(g_path) == Path(cfg.image_generator or "")):
+    if cfg.pca and cfg.image_generator and Path(g_path) == Path(cfg.image_generator):
         return Path(cfg.pca)
     h = config_hash({"g": sha256_of(Path(g_path)), "samples": b.pca_samples, "seed": cfg.seed})
     path = root / f"pca_{h}.npz"
@@ -343,6 +359,27 @@ def run_ablation(cfg: AblationConfig, out: str | Path = "runs", *, progress: boo
     gens: dict[str, tuple[Any, Path, Path]] = {}  # kind -> (G, checkpoint, pca)
     results: list[VariantResult] = []
     table_notes: list[str] = []
+    # phase 1: train every variant (all ranks under torchrun); phase 2: evaluate on rank 0 only
+    from vidbench.models.mocogan_hd.trainer import dist_info
+
+    rank, world = dist_info()
+    split = spec["split"].get(b.name)
+    evals = [{"metric": name, "smoke": mp.smoke_detector if b.smoke_detectors else None} for mp, name in metrics]
+    eval_common = {"num_videos": b.eval_videos, "num_frames": b.eval_frames, "resolution": b.eval_resolution,
+                   "split": split, "seed": cfg.seed, "batch_size": b.batch_size}
+    pending: list[tuple[Variant, Path, str, float]] = []  # trained, to evaluate: (variant, dir, hash, train time)
+
+    def failed(v: Variant, vdir: Path, t0: float, err: BaseException) -> None:
+        elapsed = time.perf_counter() - t0
+        results.append(VariantResult(v.label, "failed", elapsed, error=f"{type(err).__name__}: {err}"))
+        log(f"[{v.label}] FAILED: {type(err).__name__}: {err} (traceback in {vdir / 'error.txt'})")
+        if rank == 0:
+            vdir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(vdir / "error.txt", traceback.format_exc())
+            atomic_write_json(vdir / "status.json", {"status": "failed", "label": v.label, "commit": commit,
+                                                     "error": f"{type(err).__name__}: {err}",
+                                                     "elapsed_s": round(elapsed, 1)})
+
     bar = tqdm(spec["variants"], desc=f"table {cfg.table} ({b.name})", unit="variant", disable=not progress)
     for v in bar:
         bar.set_postfix_str(v.label)
@@ -350,17 +387,19 @@ def run_ablation(cfg: AblationConfig, out: str | Path = "runs", *, progress: boo
         t0 = time.perf_counter()
         try:
             if v.image not in gens:
+                if world > 1 and not given_image_generator(cfg, v.image):
+                    raise VidbenchError("a distributed sweep does not train image generators: pass --image-generator")
                 ck = _image_generator(cfg, b, v.image, sizes[v.image], image_dataset, root, progress, log)
                 G, _ = load_rosinality_checkpoint(ck, device=cfg.device)
                 G.eval().requires_grad_(False)
-                gens[v.image] = (G, ck, _pca(cfg, b, G, ck, root, log))
+                if rank == 0:
+                    pca_path = _pca(cfg, b, G, ck, root, log)
+                if world > 1:
+                    torch.distributed.barrier()
+                    pca_path = _pca(cfg, b, G, ck, root, log)  # found on disk now
+                gens[v.image] = (G, ck, pca_path)
             G, ck, pca_path = gens[v.image]
             rc = variant_config(cfg, v, latent_dim=int(G.style_dim))
-            split = spec["split"].get(b.name)
-            evals = [{"metric": name, "smoke": mp.smoke_detector if b.smoke_detectors else None}
-                     for mp, name in metrics]
-            eval_common = {"num_videos": b.eval_videos, "num_frames": b.eval_frames, "resolution": b.eval_resolution,
-                           "split": split, "seed": cfg.seed, "batch_size": b.batch_size}
             h = config_hash({"config": dataclasses.asdict(rc), "g": sha256_of(ck), "pca": sha256_of(pca_path),
                              "dataset": dataset, "data_root": cfg.data_root, "eval": evals, "common": eval_common})
             st = _read_status(vdir / "status.json")
@@ -369,24 +408,35 @@ def run_ablation(cfg: AblationConfig, out: str | Path = "runs", *, progress: boo
                 log(f"[{v.label}] reused (same config hash {h} and commit)")
                 results.append(VariantResult(v.label, "reused", 0.0, st["eval_dirs"], notes=st.get("notes", [])))
                 continue
-            log(f"[{v.label}] train G_M: {rc.total_steps} steps ({', '.join(f'{k}={val}' for k, val in v.overrides.items()) or 'full method'})")
+            what = ", ".join(f"{k}={val}" for k, val in v.overrides.items()) or "full method"
+            log(f"[{v.label}] train G_M: {rc.total_steps} steps ({what})")
             basis, std, _ = load_pca_file(pca_path)
             ds = build_dataset(dataset, split=None, num_frames=rc.num_frames * rc.frame_stride, size=int(G.size),
                                stride=1, seed=rc.seed, data_root=cfg.data_root)
             meta = {"model": "mocohd", "recipe": rc.recipe, "label": v.label,
                     "dataset": {"name": dataset, "fingerprint": ds.fingerprint()},
                     "image_generator": {"path": str(Path(ck).resolve()), "dataset": image_dataset},
-                    "pca": {"path": str(Path(pca_path).resolve())}}
-            train_dir = vdir / "train"
-            trainer = Trainer(rc, G, basis, std, ds, run_dir=train_dir, device=cfg.device, progress=progress,
+                    "pca": {"path": str(Path(pca_path).resolve())}, "world_size": world}
+            trainer = Trainer(rc, G, basis, std, ds, run_dir=vdir / "train", device=cfg.device, progress=progress,
                               meta=meta)
             trainer.fit()
             trainer.save_checkpoint(keep=False)
+            pending.append((v, vdir, h, time.perf_counter() - t0))
+        except Exception as err:  # one failing variant must not lose the others
+            failed(v, vdir, t0, err)
+    bar.close()
+    if world > 1:
+        torch.distributed.barrier()
+        if rank != 0:
+            return {"rank": rank, "trained": [v.label for v, *_ in pending]}
+    for v, vdir, h, train_s in pending:
+        t0 = time.perf_counter() - train_s
+        try:
             eval_dirs, notes = [], []
             for e in evals:
-                ecfg = EvalConfig(model="mocohd", dataset=dataset, checkpoint=str(train_dir), metrics=(e["metric"],),
-                                  label=v.label, data_root=cfg.data_root, device=cfg.device, save_mp4=False,
-                                  **eval_common)
+                ecfg = EvalConfig(model="mocohd", dataset=dataset, checkpoint=str(vdir / "train"),
+                                  metrics=(e["metric"],), label=v.label, data_root=cfg.data_root, device=cfg.device,
+                                  save_mp4=False, **eval_common)
                 try:
                     d = evaluate(ecfg, vdir / "eval", yes=yes, progress=progress)
                 except WeightsMissingError as err:
@@ -401,19 +451,13 @@ def run_ablation(cfg: AblationConfig, out: str | Path = "runs", *, progress: boo
             elapsed = time.perf_counter() - t0
             atomic_write_json(vdir / "status.json", {"status": "ok", "label": v.label, "hash": h, "commit": commit,
                                                      "eval_dirs": eval_dirs, "notes": notes,
-                                                     "elapsed_s": round(elapsed, 1)})
+                                                     "train_s": round(train_s, 1), "elapsed_s": round(elapsed, 1)})
             results.append(VariantResult(v.label, "ok", elapsed, eval_dirs, notes=notes))
-            log(f"[{v.label}] done in {elapsed:.0f} s")
-        except Exception as err:  # one failing variant must not lose the others
-            elapsed = time.perf_counter() - t0
-            vdir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(vdir / "error.txt", traceback.format_exc())
-            atomic_write_json(vdir / "status.json", {"status": "failed", "label": v.label, "commit": commit,
-                                                     "error": f"{type(err).__name__}: {err}",
-                                                     "elapsed_s": round(elapsed, 1)})
-            results.append(VariantResult(v.label, "failed", elapsed, error=f"{type(err).__name__}: {err}"))
-            log(f"[{v.label}] FAILED: {type(err).__name__}: {err} (traceback in {vdir / 'error.txt'})")
-    bar.close()
+            log(f"[{v.label}] done in {elapsed:.0f} s (training {train_s:.0f} s)")
+        except Exception as err:
+            failed(v, vdir, t0, err)
+    order = {v.label: i for i, v in enumerate(spec["variants"])}
+    results.sort(key=lambda r: order.get(r.label, len(order)))
     for r in results:
         for n in r.notes:
             if f"{r.label}: {n}" not in table_notes:

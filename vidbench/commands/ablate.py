@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 
 import click
 
@@ -59,7 +61,14 @@ def command(table, budget, dataset, image_dataset, image_generator, image_genera
         import torch
 
         torch.set_num_threads(threads)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # torchrun: every rank trains, rank 0 evaluates and renders
+        from vidbench.commands.train_motion import _init_distributed
+
+        _, _, dev = _init_distributed()
+        cfg = dataclasses.replace(cfg, device=str(dev))
     summary = run_ablation(cfg, out, progress=sys.stderr.isatty(), yes=yes)
+    if "rank" in summary:
+        return
     for v in summary["variants"]:
         click.echo(f"{v['label']}: {v['status']} ({v['elapsed_s']:.0f} s){' - ' + v['error'] if v['error'] else ''}",
                    err=True)
