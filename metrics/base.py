@@ -63,6 +63,31 @@ def random_init_requested(options: MetricOptions) -> bool:
     return bool(options.detector) and options.detector.endswith("[random-init]")
 
 
+# ---------------------------------------------------------------------------------------------------- comparability
+# One policy for every metric (schema v2 ``comparable_reasons``): a value is comparable with published numbers only
+# with verified weights (a published hash matched), the protocol's N, and frames at the protocol's evaluation size.
+# Weights without a published hash (C3D npz, mean2.npz, FaceNet VGGFace2) are recorded by their sha256 with
+# ``weights_verified: false``; the hash enters the protocol id, so such values compare only with runs that used the
+# same file (same protocol id), never with published numbers: ``comparable`` is false with the reason below.
+RANDOM_INIT_REASON = "random-init detector: not a metric value (tests/smoke only)"
+
+
+def unverified_weights_reason(sha256: str | None, what: str = "weights") -> str:
+    """The reason for weights whose hash nobody published (the user's file is recorded by its hash)."""
+    return (f"unverified {what} sha256 {(sha256 or 'unknown')[:12]} (no published hash): compare only with runs of "
+            "the same hash; not comparable to published numbers")
+
+
+def unregistered_weights_reason(sha256: str | None, what: str = "weights") -> str:
+    """The reason for a user file whose hash matches no registered weights."""
+    return (f"unregistered {what} sha256 {(sha256 or 'unknown')[:12]} (matches no registered file): compare only "
+            "with runs of the same hash")
+
+
+def n_below_reason(n: int, protocol_n: int, what: str = "N") -> str:
+    return f"{what}={n} < protocol {what}={protocol_n}"
+
+
 def as_video_list(videos: Any, name: str = "videos") -> list[np.ndarray]:
     """Normalise a batch to a list of uint8 [T,H,W,3] arrays (accepts [B,T,H,W,C] arrays or sequences)."""
     if isinstance(videos, np.ndarray):

@@ -16,8 +16,9 @@ Named variants (never mix them in one table; each differs from canonical only in
 
 Any ``fvd{N}_{T}f[_variant]`` (DESIGN.md grammar) resolves to the same protocol with N clips per set and T frames
 (T >= 9, the I3D minimum). Results carry the protocol id (protocol dataclass + detector weights sha256), warnings for
-N below the protocol's N and for real/fake sets that differ in frames/resolution/fps, a bootstrap 95 % CI over fake
-samples (``options.bootstrap``) and, in ``extra``, the FD-vs-N curve with its linear extrapolation in 1/N → 0
+N below the protocol's N and for real/fake sets that differ in frames/resolution/fps (``comparable_reasons`` say why
+a value is not comparable), exactly N clips per set (more are ignored and counted), a bootstrap 95 % CI for E[FVD_N]
+resampling both sets (``options.bootstrap``, :func:`vidbench.metrics.frechet.bootstrap_fd`) and, in ``extra``, the FD-vs-N curve with its linear extrapolation in 1/N → 0
 ("FVD∞", Chong & Forsyth 2020). Opt-in fast mode (``options.fast``): bf16 autocast after a float32 stem conv + channels_last_3d where the CPU
 has AVX512-BF16/AMX (else fp32 with the reason recorded); recorded in the protocol id. Optional TF backend
 (``options.extra["backend"] = "tf"`` with ``--detector-weights MODULE_DIR``) runs the TF-Hub graph itself.
@@ -35,13 +36,31 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from vidbench.metrics.base import Metric, MetricOptions, as_video_list, random_init_requested
-from vidbench.metrics.frechet import FeatureStats, FrechetReference, frechet_distance
+from vidbench.metrics.base import (
+    RANDOM_INIT_REASON,
+    Metric,
+    MetricOptions,
+    as_video_list,
+    n_below_reason,
+    random_init_requested,
+    unregistered_weights_reason,
+    unverified_weights_reason,
+)
+from vidbench.metrics.frechet import (
+    CorruptCacheError,
+    FeatureStats,
+    FrechetReference,
+    bootstrap_fd,
+    frechet_distance,
+    load_real_stats,
+    real_stats_key,
+    real_stats_path,
+    save_real_stats,
+)
 from vidbench.metrics.resize import resize_bilinear_tf1
 
-from vidbench.cache import atomic_path, stats_cache_dir
 from vidbench.errors import VidbenchError
-from vidbench.records import metric_result, protocol_id
+from vidbench.records import canonical_json, metric_result, protocol_id
 from vidbench.registry import METRICS, Entry
 
 __all__ = ["FVDProtocol", "PRESETS", "FVD", "frechet_distance", "preprocess", "resolve_fvd_name", "cpu_bf16_support"]
@@ -338,17 +357,27 @@ class FVD(Metric):
     def reset(self) -> None:
         self.real = FeatureStats(400)
         self.fake = FeatureStats(400)
-        self._fake_feats: list[np.ndarray] = []  # float32 [n,400] (1.6 KB per clip) for bootstrap and FVD∞
+        # float32 [n,400] (1.6 KB per clip) per set: bootstrap (both sets) and FVD∞ (fakes)
+        self._feats: dict[str, list[np.ndarray]] = {"real": [], "fake": []}
         self._shapes = {"real": set(), "fake": set()}
+        self._ignored = {"real": 0, "fake": 0}
         self._real_from_cache = False
 
     def update(self, videos, real: bool) -> None:
+        """Add videos to one set. Exactly N: videos beyond the protocol's N for that set are ignored (counted and
+        reported), so a value is never computed on more clips than its name says."""
         vids = as_video_list(videos, "real" if real else "fake")
         key = "real" if real else "fake"
+        stats = self.real if real else self.fake
+        room = (self.protocol.num_real if real else self.protocol.num_fake) - stats.n
+        if real and self._real_from_cache:
+            room = 0  # the cached statistics are the real set
+        if len(vids) > max(room, 0):
+            self._ignored[key] += len(vids) - max(room, 0)
+            vids = vids[:max(room, 0)]
         for v in vids:
             self._shapes[key].add((min(v.shape[0], self.protocol.num_frames), v.shape[1], v.shape[2]))
         bs = max(1, int(self.options.batch_size))
-        stats = self.real if real else self.fake
         for i in range(0, len(vids), bs):
             chunk = vids[i:i + bs]
             if self.protocol.resize == "detector" and len({v.shape[1:3] for v in chunk}) > 1:
@@ -356,8 +385,7 @@ class FVD(Metric):
             else:
                 feats = self._features(preprocess(chunk, self.protocol))  # [b,400]
             stats.update(feats.double())
-            if not real:
-                self._fake_feats.append(feats.numpy().astype(np.float32))
+            self._feats[key].append(feats.numpy().astype(np.float32))
 
     def _weights_are_torchscript(self) -> bool:
         from vidbench.metrics.detectors.i3d import weights_format
@@ -365,42 +393,65 @@ class FVD(Metric):
         return self.resolved is not None and weights_format(self.resolved.path) == "torchscript"
 
     # -------------------------------------------------------------- real-statistics cache
+    def cache_key(self, fingerprint: str) -> dict:
+        """Dataset fingerprint + protocol id + protocol N real + ``--limit`` + real-clip rule (hashed)."""
+        o = self.options
+        rule = None if o.real_clips is None else canonical_json(o.real_clips)
+        return real_stats_key(metric="fvd", protocol_id=protocol_id(self.protocol, self.weights_hash),
+                              fingerprint=fingerprint, n_real=self.protocol.num_real, limit=o.real_limit,
+                              clip_rule=rule)
+
     def _cache_path(self, fingerprint: str) -> Path:
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", fingerprint)[:80]
-        return stats_cache_dir() / f"fvd-{protocol_id(self.protocol, self.weights_hash)}-{safe}.npz"
+        return real_stats_path(self.cache_key(fingerprint))
 
     def try_load_real_cache(self, fingerprint: str) -> bool:
+        """Load cached real statistics (and features) for exactly this key; a corrupt file is never trusted: it is
+        reported in the result's warnings and the caller recomputes (and rewrites) it."""
         path = self._cache_path(fingerprint)
         if not path.exists():
             return False
         try:
-            with np.load(path, allow_pickle=False) as z:
-                self.real = FeatureStats.from_state_dict({k: z[k] for k in ("dim", "n", "sum", "outer")})
-                self._shapes["real"] = {tuple(int(a) for a in s) for s in z["shapes"]}
-        except (OSError, KeyError, ValueError):
+            stats, arrays = load_real_stats(path, self.cache_key(fingerprint))
+            shapes = {tuple(int(a) for a in s) for s in arrays["shapes"]}
+            feats = np.asarray(arrays["feats"], dtype=np.float32)
+            if feats.shape != (stats.n, 400):
+                raise CorruptCacheError(f"features {list(feats.shape)} do not match n={stats.n}")
+        except (CorruptCacheError, KeyError) as e:
+            self.warnings_.append(f"real-statistics cache {path.name} is corrupt ({e}): ignored and recomputed")
             return False
+        self.real, self._shapes["real"], self._feats["real"] = stats, shapes, [feats]
         self._real_from_cache = True
         return True
 
     def save_real_cache(self, fingerprint: str) -> Path | None:
-        if self.real.n == 0:
+        if self.real.n == 0 or self._real_from_cache:
             return None
-        path = self._cache_path(fingerprint)
         shapes = np.array(sorted(self._shapes["real"]), dtype=np.int64).reshape(-1, 3)
-        with atomic_path(path, suffix=".npz") as tmp:
-            np.savez(tmp, shapes=shapes, **self.real.state_dict())
-        return path
+        return save_real_stats(self._cache_path(fingerprint), self.cache_key(fingerprint), self.real,
+                               shapes=shapes, feats=self._gathered("real"))
 
     # -------------------------------------------------------------- result
-    def _gather_fake_feats(self) -> np.ndarray:
-        local = np.concatenate(self._fake_feats) if self._fake_feats else np.zeros((0, 400), np.float32)
+    def _gathered(self, key: str) -> np.ndarray:
+        local = np.concatenate(self._feats[key]) if self._feats[key] else np.zeros((0, 400), np.float32)
         import torch.distributed as dist
 
+        if key == "real" and self._real_from_cache:  # cached features are already global
+            return local
         if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
             parts: list = [None] * dist.get_world_size()
             dist.all_gather_object(parts, local)
             local = np.concatenate(parts)
         return local
+
+    def _weights_reasons(self) -> list[str]:
+        if self.random_init:
+            return [RANDOM_INIT_REASON]
+        r = self.resolved
+        if r is not None and r.registered:
+            return []
+        if r is not None and r.spec is not None:
+            return [unverified_weights_reason(self.weights_hash, "I3D weights")]
+        return [unregistered_weights_reason(self.weights_hash, "I3D weights")]
 
     def compute(self) -> dict:
         p = self.protocol
@@ -411,52 +462,60 @@ class FVD(Metric):
         if real.n < 2 or fake.n < 2:
             raise VidbenchError(f"{self.name}: need at least 2 real and 2 fake videos (got {real.n} and {fake.n})")
         mu_r, cov_r = real.mean(), real.cov(p.cov_ddof)
-        ref = FrechetReference(mu_r, cov_r)  # sqrt(cov_r) once for the value, the bootstrap and the curve
+        ref = FrechetReference(mu_r, cov_r)  # sqrt(cov_r) once for the value and the curve
         value = ref.distance(fake.mean(), fake.cov(p.cov_ddof))
         warnings = list(self.warnings_)
-        comparable = not self.random_init and self.resolved is not None and self.resolved.registered
+        reasons = self._weights_reasons()
+        if real.n < p.num_real:
+            reasons.append(n_below_reason(real.n, p.num_real, "N real"))
+        if fake.n < p.num_fake:
+            reasons.append(n_below_reason(fake.n, p.num_fake, "N fake"))
         if real.n < p.num_real or fake.n < p.num_fake:
             warnings.append(f"N below protocol: {real.n} real / {fake.n} fake clips, protocol needs "
                             f"{p.num_real}/{p.num_fake}; FD is biased upwards ~1/N (not comparable)")
-            comparable = False
+        for key in ("real", "fake"):
+            if self._ignored[key]:
+                warnings.append(f"{self._ignored[key]} {key} videos beyond the protocol's N were ignored "
+                                f"(exactly {p.num_real if key == 'real' else p.num_fake} are used)")
         sr, sf = self._shapes["real"], self._shapes["fake"]
         if sr and sf and sr != sf:
             warnings.append(f"real and fake sets differ in frames/resolution: real {sorted(sr)} vs fake {sorted(sf)} "
                             "([T,H,W])")
+            hw_r, hw_f = sorted({s[1:] for s in sr}), sorted({s[1:] for s in sf})
+            if hw_r != hw_f:
+                reasons.append(f"resolution: fake frames {hw_f} != real frames {hw_r} (resize generated frames to "
+                               "the evaluation size first: vidbench.metrics.resize.pre_resize)")
         fps = (self.options.extra.get("real_fps"), self.options.extra.get("fake_fps"))
         if None not in fps and abs(float(fps[0]) - float(fps[1])) > 1e-3:
             warnings.append(f"real and fake sets differ in fps: {fps[0]} vs {fps[1]}")
         if p.precision != "fp32":
             warnings.append(f"fast mode ({p.precision}, {self.fast_reason}): differs from fp32 by <~0.5 %")
-        feats = self._gather_fake_feats()
+        feats = self._gathered("fake")
         extra: dict = {"frames": f"frames {p.frame_start}+{p.frame_stride}k, k<{p.num_frames}",
-                       "real_stats_cached": self._real_from_cache, "weights_source": self.weights_source}
+                       "real_stats_cached": self._real_from_cache, "weights_source": self.weights_source,
+                       "ignored_beyond_n": dict(self._ignored)}
         std = ci = None
-        if self.options.bootstrap and len(feats) >= 2:
-            std, ci, boot = bootstrap_fd(feats, ref, p.cov_ddof, self.options.bootstrap, self.options.seed)
-            extra["bootstrap"] = {"k": self.options.bootstrap, "values_mean": float(np.mean(boot))}
+        if self.options.bootstrap:
+            real_feats = self._gathered("real")
+            if len(real_feats) >= 2 and len(feats) >= 2:
+                boot = bootstrap_fd(real_feats, feats, k=self.options.bootstrap, seed=self.options.seed,
+                                    ddof=p.cov_ddof)
+                std, ci = boot.std, boot.ci
+                extra["bootstrap"] = boot.as_dict()
         curve = fd_vs_n(feats, ref, p.cov_ddof, self.options.seed)
         if curve:
             extra["fd_vs_n"] = curve
             extra["fvd_inf"] = curve["fd_inf"]
         return metric_result(value=value, protocol=p, detector=self.detector_label, weights_hash=self.weights_hash,
-                             weights_verified=self.weights_verified, comparable=comparable, elapsed_s=self.elapsed(),
-                             warnings=warnings, std=std, ci95=ci, n_real=real.n, n_fake=fake.n, extra=extra)
+                             weights_verified=self.weights_verified, comparable=not reasons,
+                             comparable_reasons=reasons, elapsed_s=self.elapsed(), warnings=warnings, std=std,
+                             ci95=ci, n_real=real.n, n_fake=fake.n, extra=extra)
 
 
 def _fd_subset(feats: np.ndarray, ref: FrechetReference, ddof: int) -> float:
     st = FeatureStats(feats.shape[1])
     st.update(feats)
     return ref.distance(st.mean(), st.cov(ddof))
-
-
-def bootstrap_fd(feats, ref: FrechetReference, ddof, k, seed):
-    """Bootstrap over fake samples (resampled with replacement, real stats fixed): (std, (2.5 %, 97.5 %), values)."""
-    rng = np.random.default_rng(seed)
-    n = len(feats)
-    vals = np.array([_fd_subset(feats[rng.integers(0, n, n)], ref, ddof) for _ in range(int(k))])
-    return float(vals.std(ddof=1)) if k > 1 else 0.0, (float(np.percentile(vals, 2.5)),
-                                                       float(np.percentile(vals, 97.5))), vals
 
 
 def fd_vs_n(feats, ref: FrechetReference, ddof, seed, points: int = 5) -> dict | None:

@@ -159,6 +159,10 @@ def score_paths(
 ) -> tuple[dict, list[dict]]:
     """Score the videos under ``fake`` (and ``real``) with one metric; return (metric entry, per-video rows)."""
     options = options or MetricOptions()
+    if limit is not None:  # the real-statistics cache keys on --limit
+        import dataclasses
+
+        options = dataclasses.replace(options, real_limit=int(limit))
     metric = build_metric(metric_name, options)
     T = metric.num_frames
     decoding = {"start": 0, "stride": 1, "num_frames": T, "decoder": "pyav-rgb24", "frames": "first T frames"}

@@ -163,6 +163,7 @@ def test_bootstrap_ci_covers_expected_fd_at_same_n():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("n,d,shift,scale_hi,lo,hi", [
     (200, 8, 1.0, 2.0, 0.90, 0.98),   # large gap
     (500, 8, 0.1, 1.1, 0.90, 0.98),   # small gap at larger N

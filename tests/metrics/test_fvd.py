@@ -304,3 +304,126 @@ def test_fast_mode_recorded_and_close_to_fp32():
         ref = model(x)
     assert out.dtype == torch.float32
     assert (out - ref).abs().max().item() < 0.05 * ref.abs().max().item()
+
+
+# ---------------------------------------------------------------------------------------------------- issue 10 §2
+TINY = dataclasses.replace(SMALL, num_real=4, num_fake=4)
+
+
+def test_exactly_n_extra_videos_ignored_and_counted():
+    real, fake = _videos(20, 6), _videos(21, 7)
+    m = FVD("fvd4_9f", TINY, RI)
+    m.update(real[:3], real=True)
+    m.update(real[3:], real=True)  # 3 more offered, 1 accepted
+    m.update(fake, real=False)
+    res = m.compute()
+    assert res["n_real"] == 4 and res["n_fake"] == 4
+    assert res["extra"]["ignored_beyond_n"] == {"real": 2, "fake": 3}
+    ref = _run(real[:4], fake[:4], proto=TINY)  # the same value as feeding exactly the first N of each set
+    assert res["value"] == pytest.approx(ref["value"], rel=1e-5)  # batches differ: float32 detector rounding
+    assert any("beyond the protocol's N were ignored" in w for w in res["warnings"])
+
+
+def test_comparable_reasons_n_resolution_random_init():
+    res = _run(_videos(22, 3, hw=(48, 40)), _videos(23, 3, hw=(32, 32)), proto=TINY)
+    reasons = " | ".join(res["comparable_reasons"])
+    assert res["comparable"] is False
+    assert "random-init detector" in reasons and "N real=3 < protocol N real=4" in reasons
+    assert "N fake=3 < protocol N fake=4" in reasons and "resolution: fake frames [(32, 32)]" in reasons
+
+
+def test_bootstrap_resamples_real_and_fake():
+    real, fake = _videos(24, 12), _videos(25, 12)
+    res = _run(real, fake, dataclasses.replace(RI, bootstrap=30), proto=dataclasses.replace(SMALL, num_real=12,
+                                                                                           num_fake=12))
+    b = res["extra"]["bootstrap"]
+    assert b["units"] == [12, 12] and b["k"] == 30
+    assert b["method"].startswith("two-sample bootstrap") and res["ci95"] == b["ci"]
+    lo, hi = res["ci95"]
+    assert lo < res["value"] < hi and res["std"] == pytest.approx(b["std"])
+
+
+def test_cache_key_includes_n_limit_and_clip_rule():
+    real = _videos(26, 4)
+    base = _metric(proto=TINY)
+    base.update(real, real=True)
+    base.save_real_cache("fp")
+    rule = {"rule": "seeded videos without replacement, random start", "seed": 0, "n": 4}
+    same = FVD("fvd4_9f", TINY, RI)
+    assert same.try_load_real_cache("fp") and same.real.n == 4
+    others = [
+        FVD("fvd4_9f", dataclasses.replace(TINY, num_real=3), RI),  # another N real
+        FVD("fvd4_9f", TINY, dataclasses.replace(RI, real_limit=2)),  # --limit
+        FVD("fvd4_9f", TINY, dataclasses.replace(RI, real_clips=rule)),  # a real-clip rule
+        FVD("fvd4_9f", TINY, dataclasses.replace(RI, seed=1)),  # another random-init detector (weights hash)
+    ]
+    for m in others:
+        assert not m.try_load_real_cache("fp") and m.real.n == 0
+    seeded = others[2]
+    seeded.update(real, real=True)
+    seeded.save_real_cache("fp")
+    again = FVD("fvd4_9f", TINY, dataclasses.replace(RI, real_clips=dict(rule)))
+    assert again.try_load_real_cache("fp")
+    changed = FVD("fvd4_9f", TINY, dataclasses.replace(RI, real_clips={**rule, "seed": 1}))
+    assert not changed.try_load_real_cache("fp")
+
+
+def test_corrupt_cache_recomputed_with_warning(tmp_path):
+    from vidbench.runner import run_metric
+
+    real, fake = _videos(27, 4), _videos(28, 4)
+    m = _metric(proto=TINY)
+    m.update(real, real=True)
+    path = m.save_real_cache("fp")
+    good = path.read_bytes()
+    batches = (lambda v: (lambda: iter([([str(i) for i in range(len(v))], list(v))])))
+    for damage in (good[: len(good) // 2], good[:-40] + b"\0" * 40, b"not a zip at all"):
+        path.write_bytes(damage)
+        res, _ = run_metric(_metric(proto=TINY), fake_batches=batches(fake), real_batches=batches(real),
+                            real_fingerprint="fp")
+        assert res["extra"]["real_stats_cached"] is False
+        assert any("cache" in w and "corrupt" in w and "recomputed" in w for w in res["warnings"])
+        assert res["value"] == pytest.approx(_run(real, fake, proto=TINY)["value"], rel=1e-6)
+        assert path.read_bytes() != damage  # rewritten by the recomputation
+        assert _metric(proto=TINY).try_load_real_cache("fp")
+    # a file whose arrays were altered but still a valid npz: the checksum catches it
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["stats_sum"] = arrays["stats_sum"] + 1.0
+    np.savez(path, **arrays)
+    m2 = _metric(proto=TINY)
+    assert not m2.try_load_real_cache("fp") and "checksum mismatch" in " ".join(m2.warnings_)
+
+
+def _writer(path_str, key, seed, rounds):
+    from vidbench.metrics.frechet import FeatureStats, save_real_stats
+
+    rng = np.random.default_rng(seed)
+    for _ in range(rounds):
+        st = FeatureStats(16)
+        st.update(rng.standard_normal((50, 16)))
+        save_real_stats(Path(path_str), key, st, feats=rng.standard_normal((50, 16)).astype(np.float32))
+
+
+def test_two_processes_writing_one_entry_never_corrupt_it(tmp_path):
+    import multiprocessing as mp
+
+    from vidbench.metrics.frechet import load_real_stats, real_stats_key
+
+    key = real_stats_key(metric="fvd", protocol_id="p", fingerprint="f", n_real=None, limit=None, clip_rule=None)
+    path = tmp_path / "entry.npz"
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(path), key, s, 25)) for s in (1, 2)]
+    for p in procs:
+        p.start()
+    reads = 0
+    while any(p.is_alive() for p in procs):
+        if path.exists():
+            stats, arrays = load_real_stats(path, key)  # raises CorruptCacheError on a torn file
+            assert stats.n == 50 and arrays["feats"].shape == (50, 16)
+            reads += 1
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0
+    load_real_stats(path, key)
+    assert not list(tmp_path.glob(".entry.npz.*"))  # no temporary files left behind
