@@ -169,10 +169,11 @@ def corrupt(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 class _Clips:
-    """Decode each source clip once."""
+    """Decode clips on demand, keeping only the last few (a study can hold thousands of clips)."""
 
-    def __init__(self, max_frames: int | None):
+    def __init__(self, max_frames: int | None, keep: int = 32):
         self.max_frames = max_frames
+        self.keep = keep
         self._cache: dict[str, np.ndarray] = {}
 
     def get(self, path: str) -> np.ndarray:
@@ -182,6 +183,8 @@ class _Clips:
             v = read_video(path)
             if self.max_frames is not None:
                 v = v[: self.max_frames]
+            if len(self._cache) >= self.keep:
+                self._cache.pop(next(iter(self._cache)))
             self._cache[path] = v
         return self._cache[path]
 
@@ -271,14 +274,13 @@ def build_study(cfg: StudyConfig, out: str | os.PathLike, *, progress: bool = Tr
                 if change < FROZEN_MIN_CHANGE:
                     side["transform"] = "corrupt"
                     side["note"] = f"clip too static for a frozen check (change {change:.4f} < {FROZEN_MIN_CHANGE})"
-    keys: list[tuple[str, str, str]] = []  # (source, path, transform)
+    ordered: dict[tuple[str, str, str], None] = {}  # (source, path, transform), first-use order
     for t in trials:
         for s in ("left", "right"):
             side = t[s]
             for p in units[(side["source"], side["unit"])].paths:
-                k = (side["source"], p, side["transform"] or "")
-                if k not in keys:
-                    keys.append(k)
+                ordered[(side["source"], p, side["transform"] or "")] = None
+    keys = list(ordered)
     names = {k: f"videos/v{i + 1:04d}.mp4" for i, k in zip(rng.permutation(len(keys)), keys)}
     (out / "videos").mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
