@@ -349,8 +349,9 @@ def build_table(table: str | int, records: Iterable[tuple[Path | None, dict]] = 
             name = m.name if m.field == "value" else f"{m.name}:{m.field.rsplit('.', 1)[-1]}"
             key = (m.row, m.dataset or "", name)
             other.setdefault(key, [])
-            if m not in other[key]:
-                other[key].append(m)
+            if m in other[key]:  # already placed by an earlier column (per-dataset columns of Table 7)
+                continue
+            other[key].append(m)
             rs = other_reasons.setdefault(key, [])
             rs += [x for x in reasons if x not in rs]
 
