@@ -25,12 +25,28 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
-from vidbench.metrics.base import Metric, MetricOptions, as_video_list, random_init_requested
-from vidbench.metrics.frechet import FeatureStats, frechet_distance
+from vidbench.metrics.base import (
+    RANDOM_INIT_REASON,
+    Metric,
+    MetricOptions,
+    as_video_list,
+    n_below_reason,
+    random_init_requested,
+    unregistered_weights_reason,
+)
+from vidbench.metrics.frechet import (
+    CorruptCacheError,
+    FeatureStats,
+    bootstrap_fd,
+    frechet_distance,
+    load_real_stats,
+    real_stats_key,
+    real_stats_path,
+    save_real_stats,
+)
 
-from vidbench.cache import stats_cache_dir
 from vidbench.errors import VidbenchError
-from vidbench.records import metric_result, protocol_id
+from vidbench.records import canonical_json, metric_result, protocol_id
 from vidbench.registry import METRICS, Entry
 
 
@@ -75,6 +91,8 @@ class FID(Metric):
         self._extractor = extractor
         self.real_stats: FeatureStats | None = None  # created at first use with the extractor's feature size (2048)
         self.fake_stats: FeatureStats | None = None
+        self._cache_warnings: list[str] = []
+        self.reset()
 
     @property
     def num_frames(self) -> int | None:
@@ -94,7 +112,16 @@ class FID(Metric):
     def reset(self, keep_real: bool = False) -> None:
         if not keep_real:
             self.real_stats = None
+            self._feats_real: list[np.ndarray] = []  # kept only with options.bootstrap (float32 [n,2048])
+            self._groups_real: list[np.ndarray] = []  # video index of every frame (frames are resampled by video)
+            self._sizes_real: set = set()
+            self._real_from_cache = False
         self.fake_stats = None
+        self._feats_fake: list[np.ndarray] = []
+        self._groups_fake: list[np.ndarray] = []
+        self._sizes_fake: set = set()
+        self._ignored = {"real": 0, "fake": 0}
+        self._videos = {"real": 0, "fake": 0}
 
     def _stats(self, real: bool) -> FeatureStats:
         attr = "real_stats" if real else "fake_stats"
@@ -103,42 +130,75 @@ class FID(Metric):
         return getattr(self, attr)
 
     def update(self, videos, real: bool) -> None:
+        """Add images (every frame of every video). Exactly N: images beyond the protocol's N generated images (and
+        beyond ``num_real`` real ones when set) are ignored and counted."""
+        key = "real" if real else "fake"
+        if isinstance(videos, np.ndarray) and videos.ndim == 4:  # images: each its own unit
+            groups = np.arange(len(videos))
+        else:
+            vids = as_video_list(videos)
+            groups = np.concatenate([np.full(len(v), i) for i, v in enumerate(vids)]) if vids else np.zeros(0, int)
+            videos = vids
         images = images_from_videos(videos)
+        groups = groups + self._videos[key]
+        self._videos[key] += int(groups.max() - self._videos[key] + 1) if len(groups) else 0
+        if real and self._real_from_cache:
+            self._ignored[key] += len(images)
+            return
         stats = self._stats(real)
-        limit = self.protocol.num_real if real else None
-        if limit is not None:
-            images = images[: max(0, limit - stats.n)]
+        limit = self.protocol.num_real if real else self.protocol.num_fake
+        if limit is not None and len(images) > max(0, limit - stats.n):
+            keep = max(0, limit - stats.n)
+            self._ignored[key] += len(images) - keep
+            images, groups = images[:keep], groups[:keep]
         if len(images):
-            stats.update(self.extractor(images))
+            (self._sizes_real if real else self._sizes_fake).update({tuple(images.shape[1:3])})
+            feats = np.asarray(self.extractor(images))
+            stats.update(feats)
+            if self.options.bootstrap:
+                (self._feats_real if real else self._feats_fake).append(feats.astype(np.float32))
+                (self._groups_real if real else self._groups_fake).append(groups)
 
     def load_real_stats(self, stats: FeatureStats) -> None:
         """Use precomputed real statistics instead of real images."""
         self.real_stats = stats.copy()
 
     # -------------------------------------------------------------- real-statistics cache (used by the runner)
+    def cache_key(self, fingerprint: str) -> dict:
+        """Dataset fingerprint + protocol id + protocol N real + ``--limit`` + real-clip rule (hashed)."""
+        ex, o = self.extractor, self.options
+        rule = None if o.real_clips is None else canonical_json(o.real_clips)
+        return real_stats_key(metric="fid", protocol_id=protocol_id(self.protocol, ex.weights_hash or ex.label),
+                              fingerprint=fingerprint, n_real=self.protocol.num_real, limit=o.real_limit,
+                              clip_rule=rule)
+
     def _cache_path(self, fingerprint: str) -> Path:
-        ex = self.extractor  # the protocol id includes the weights hash
-        pid = protocol_id(self.protocol, ex.weights_hash or ex.label)
-        return stats_cache_dir() / f"fid_{fingerprint}_{pid}.npz"
+        return real_stats_path(self.cache_key(fingerprint))
 
     def try_load_real_cache(self, fingerprint: str) -> bool:
-        """Load cached real statistics for a real-set fingerprint (+ protocol id); False when absent/unreadable."""
-        if self.random_init:
+        """Load cached real statistics for exactly this key; False when absent, for random-init detectors, with
+        ``bootstrap`` (which needs the real features), or when the file is corrupt (warned, then recomputed)."""
+        if self.random_init or self.options.bootstrap:
             return False
         path = self._cache_path(fingerprint)
         if not path.exists():
             return False
         try:
-            self.real_stats = FeatureStats.load(path)
-        except (OSError, KeyError, ValueError):
+            stats, arrays = load_real_stats(path, self.cache_key(fingerprint))
+            sizes = {tuple(int(a) for a in s) for s in arrays["sizes"]}
+        except (CorruptCacheError, KeyError) as e:
+            self._cache_warnings.append(f"real-statistics cache {path.name} is corrupt ({e}): ignored and recomputed")
             return False
+        self.real_stats, self._sizes_real, self._real_from_cache = stats, sizes, True
         return True
 
     def save_real_cache(self, fingerprint: str) -> Path | None:
         """Write the real statistics atomically under ``VIDBENCH_CACHE/stats`` (not for random-init detectors)."""
-        if self.random_init or self.real_stats is None or self.real_stats.n == 0:
+        if self.random_init or self.real_stats is None or self.real_stats.n == 0 or self._real_from_cache:
             return None
-        return self.real_stats.save(self._cache_path(fingerprint))
+        sizes = np.array(sorted(self._sizes_real), dtype=np.int64).reshape(-1, 2)
+        return save_real_stats(self._cache_path(fingerprint), self.cache_key(fingerprint), self.real_stats,
+                               sizes=sizes)
 
     def compute(self) -> dict:
         p = self.protocol
@@ -153,18 +213,42 @@ class FID(Metric):
         value = frechet_distance(self.real_stats.mean(), self.real_stats.cov(d),
                                  self.fake_stats.mean(), self.fake_stats.cov(d))
         ex = self.extractor
-        warnings = []
-        if self.fake_stats.n < p.num_fake:
-            warnings.append(f"{self.fake_stats.n} generated images < protocol N={p.num_fake}: FID is biased upwards "
+        warnings = list(self._cache_warnings)
+        reasons = []
+        if self.random_init:
+            reasons.append(RANDOM_INIT_REASON)
+        elif not ex.registered:
+            reasons.append(unregistered_weights_reason(ex.weights_hash, "Inception weights"))
+        if n_fake < p.num_fake:
+            reasons.append(n_below_reason(n_fake, p.num_fake, "N fake images"))
+            warnings.append(f"{n_fake} generated images < protocol N={p.num_fake}: FID is biased upwards "
                             "at small N and not comparable with published numbers")
+        if p.num_real is not None and n_real < p.num_real:
+            reasons.append(n_below_reason(n_real, p.num_real, "N real images"))
+        for key in ("real", "fake"):
+            if self._ignored[key]:
+                warnings.append(f"{self._ignored[key]} {key} images beyond the protocol's N were ignored")
+        if self._sizes_real and self._sizes_fake and self._sizes_real != self._sizes_fake:
+            reasons.append(f"resolution: generated images {sorted(self._sizes_fake)} != real images "
+                           f"{sorted(self._sizes_real)} (resize generated frames to the evaluation size first: "
+                           "vidbench.metrics.resize.pre_resize)")
         if min(n_real, n_fake) <= self.real_stats.dim:
             warnings.append(f"fewer images than feature dimensions ({self.real_stats.dim}): covariances are singular")
-        comparable = self.fake_stats.n >= p.num_fake and ex.registered and not self.random_init
+        extra = {"weights_source": getattr(ex, "source", None), "real_stats_cached": self._real_from_cache,
+                 "ignored_beyond_n": dict(self._ignored)}
+        std = ci = None
+        if self.options.bootstrap and self._feats_real and self._feats_fake:
+            boot = bootstrap_fd(np.concatenate(self._feats_real), np.concatenate(self._feats_fake),
+                                k=self.options.bootstrap, seed=self.options.seed, ddof=d,
+                                real_groups=np.concatenate(self._groups_real),
+                                fake_groups=np.concatenate(self._groups_fake))
+            std, ci = boot.std, boot.ci
+            extra["bootstrap"] = {**boot.as_dict(), "unit": "video (all its frames)"}
         return metric_result(
             value=value, protocol=p, detector=ex.label, weights_hash=ex.weights_hash,
-            weights_verified=ex.weights_verified, comparable=comparable, elapsed_s=self.elapsed(),
-            warnings=warnings, n_real=self.real_stats.n, n_fake=self.fake_stats.n,
-            extra={"weights_source": getattr(ex, "source", None)},
+            weights_verified=ex.weights_verified, comparable=not reasons, comparable_reasons=reasons,
+            elapsed_s=self.elapsed(), warnings=warnings, std=std, ci95=ci, n_real=n_real, n_fake=n_fake,
+            extra=extra,
         )
 
 

@@ -177,7 +177,7 @@ def test_real_stats_cache_roundtrip(rng):
     assert a.try_load_real_cache("abc") is False
     a.update(real, real=True)
     path = a.save_real_cache("abc")
-    assert path is not None and path.exists() and path.name.startswith("fid_abc_")
+    assert path is not None and path.exists() and path.name.startswith("fid-")
     a.update(fake, real=False)
     b = FID("fid_t", FidProtocol(num_fake=8), MetricOptions(), extractor=ext)
     assert b.try_load_real_cache("abc") is True and b.real_stats.n == 10
