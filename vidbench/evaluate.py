@@ -102,6 +102,7 @@ class EvalConfig:
     lambda_vgg: float = 1.0  # --task predict: Eqn. 8 perceptual weight (App. B); 0 works without VGG16 (flagged)
     vgg_weights: str = "vgg16.imagenet"  # --task predict: registered name, a file, or "random-init" (tests)
     predict_interpolate: int = 1  # --task predict: midpoints between consecutive codes (16 codes -> 31 frames)
+    bootstrap: int = 0  # resamples for the distribution metrics' confidence interval (MetricOptions.bootstrap)
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -241,7 +242,7 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
         names = tuple(n for n in names if not n.startswith("is")) or ("fvd2048_16f",)
     opts = MetricOptions(device=cfg.device, batch_size=cfg.batch_size, detector=cfg.detector,
                          detector_weights=cfg.detector_weights, weights_dir=cfg.weights_dir, seed=cfg.seed,
-                         progress=progress)
+                         progress=progress, bootstrap=int(cfg.bootstrap))
     metrics = [build_metric(m, opts) for m in names]
     for m in metrics:
         if task == "unconditional" and m.kind == "paired":

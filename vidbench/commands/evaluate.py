@@ -26,7 +26,7 @@ import click
 @click.option("--label", default=None, help="Free row name recorded in the run (tables use it).")
 @click.option("--resume", "resume", type=click.Path(exists=True, file_okay=False), default=None,
               help="Continue a killed eval in this run folder from its last completed batch (same result).")
-@click.option("--num-videos", type=int, default=None,
+@click.option("--num-videos", type=click.IntRange(min=1), default=None,
               help="Cap on N (default: each metric's protocol N; below it the value is not comparable).")
 @click.option("--frames", "num_frames", type=int, default=None,
               help="Frames per video (default: the protocols' 16; 31 for --task predict).")
@@ -35,7 +35,7 @@ import click
 @click.option("--resolution", type=int, default=128, show_default=True,
               help="Evaluation size of generated and real frames (the paper's 128²).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampler seed and real-clip draw seed.")
-@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--data-root", type=click.Path(), default=None)
 @click.option("--out", type=click.Path(), default="runs", show_default=True)
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
@@ -50,11 +50,13 @@ import click
               help="--task predict: Eqn. 8 VGG weight (App. B: 1; 0 runs without VGG16 and is flagged).")
 @click.option("--vgg-weights", default="vgg16.imagenet", show_default=True,
               help="--task predict: VGG16 weights name or file for Eqn. 8.")
+@click.option("--bootstrap", type=int, default=0, show_default=True,
+              help="Resamples for a 95 % confidence interval of distribution metrics (0: none).")
 @click.option("--yes", is_flag=True, help="Run even when the estimated time is above one hour.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
 def command(model, dataset, checkpoint, split, metrics, task, gt, label, resume, num_videos, num_frames, stride,
             resolution, seed, batch_size, data_root, out, device, detector, detector_weights, weights_dir, save_npz,
-            invert_iterations, lambda_vgg, vgg_weights, yes, as_json):
+            invert_iterations, lambda_vgg, vgg_weights, bootstrap, yes, as_json):
     """Evaluate a model on a dataset with named metric protocols; writes a run folder.
 
     \b
@@ -76,7 +78,7 @@ def command(model, dataset, checkpoint, split, metrics, task, gt, label, resume,
                      batch_size=batch_size, device=device, data_root=data_root, detector=detector,
                      detector_weights=detector_weights, weights_dir=weights_dir, label=label, task=task, gt=gt,
                      stride=stride, save_npz=save_npz, inversion_iterations=invert_iterations,
-                     lambda_vgg=lambda_vgg, vgg_weights=vgg_weights)
+                     lambda_vgg=lambda_vgg, vgg_weights=vgg_weights, bootstrap=bootstrap)
     run_dir = evaluate(cfg, out, yes=yes, progress=not as_json and sys.stderr.isatty(), resume=resume)
     rec = read_result(run_dir)
     if as_json:
