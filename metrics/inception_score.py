@@ -20,7 +20,11 @@ obtained; ``is10k_c3d`` documents its choice (10 splits of 1,000).
 
 The metric is of kind "sample": ``update(videos)`` runs C3D on uint8 [B,T,H,W,3] videos (the first 16 frames) and
 accumulates the N×101 float64 probabilities; ``compute()`` applies the estimator. Videos beyond the protocol's N are
-ignored (counted in a warning); fewer than N give a number marked ``comparable: false``.
+ignored (counted in a warning and ``extra.ignored_beyond_n``); fewer than N give a number marked ``comparable: false``.
+``comparable_reasons`` say why (shared policy in :mod:`vidbench.metrics.base`): random-init C3D; C3D weights and
+``mean2.npz`` have no published sha256, so they are recorded by their file hashes (``weights_hash`` combines both and
+enters the protocol id), ``weights_verified: false``, and the value compares only with runs of the same hash — never
+with published numbers; N below the protocol; frames upsampled by ``pre_resize``.
 """
 
 from __future__ import annotations
@@ -29,7 +33,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import xlogy
-from vidbench.metrics.base import Metric, MetricOptions, as_video_list, random_init_requested
+from vidbench.metrics.base import (
+    RANDOM_INIT_REASON,
+    Metric,
+    MetricOptions,
+    as_video_list,
+    n_below_reason,
+    random_init_requested,
+    unregistered_weights_reason,
+)
 
 from vidbench.errors import VidbenchError
 from vidbench.records import metric_result
@@ -231,7 +243,15 @@ class InceptionScoreMetric(Metric):
         mean, std, details = estimate(probs, self.protocol)
         det = self.detector
         warnings = []
+        # comparability (shared policy, metrics/base.py): the detector's own reasons (random-init; C3D / mean2.npz
+        # without a published hash are recorded by sha256 and comparable only with runs of the same hash), N, size
+        reasons = list(getattr(det, "reasons", ()) or ())
+        if self.random_init and RANDOM_INIT_REASON not in reasons:
+            reasons.append(RANDOM_INIT_REASON)
+        if not self.random_init and not reasons and not det.registered:
+            reasons.append(unregistered_weights_reason(det.weights_hash, "C3D weights"))
         if n < self.protocol.num_videos:
+            reasons.append(n_below_reason(n, self.protocol.num_videos))
             warnings.append(f"only {n} of the protocol's {self.protocol.num_videos} videos; not comparable")
         if (details["runs_used"], details["splits_used"]) != (self.protocol.runs, self.protocol.splits):
             warnings.append(f"too few videos: {details['runs_used']} run(s) × {details['splits_used']} split(s) "
@@ -240,13 +260,10 @@ class InceptionScoreMetric(Metric):
             warnings.append(f"{self._ignored} videos beyond the protocol's {self.protocol.num_videos} were ignored")
         if self._upsampled:
             warnings.append(f"{self._upsampled} videos were upsampled by pre_resize to {self.protocol.pre_resize}²")
+            reasons.append(f"resolution: {self._upsampled} videos smaller than the protocol's pre_resize "
+                           f"{self.protocol.pre_resize}² were upsampled")
         if self.random_init:
             warnings.append("random-init C3D: for smoke tests only, the number means nothing")
-        elif not det.registered:
-            warnings.append("detector weights are not a registered file; not comparable")
-        elif not det.weights_verified:
-            warnings.append("detector weights found under their registered name but not hash-verified "
-                            "(no published sha256)")
         top = probs.argmax(axis=1)
         extra = {
             "estimator": details,
@@ -257,6 +274,9 @@ class InceptionScoreMetric(Metric):
         }
         if det.mean_hash:
             extra["mean_sha256"] = det.mean_hash
+        if getattr(det, "file_sha256", None):
+            extra["weights_file_sha256"] = det.file_sha256
+        extra["ignored_beyond_n"] = self._ignored
         return metric_result(
             value=mean,
             std=std,
@@ -264,7 +284,8 @@ class InceptionScoreMetric(Metric):
             detector=det.label,
             weights_hash=det.weights_hash,
             weights_verified=det.weights_verified,
-            comparable=bool(det.registered and not self.random_init and n >= self.protocol.num_videos),
+            comparable=not reasons,
+            comparable_reasons=reasons,
             elapsed_s=self.elapsed(),
             warnings=warnings,
             n_fake=n,

@@ -273,9 +273,11 @@ class C3DDetector:
     label: str  # "c3d", "c3d[torchscript]", "c3d[random-init]"
     weights_hash: str | None
     weights_verified: str | bool | None
-    registered: bool  # loaded from a registered weights name (hash-verified or not: see weights_verified)
+    registered: bool  # the file's sha256 matched a *published* registered hash (never by file name alone)
     device: str = "cpu"
-    mean_hash: str | None = None
+    mean_hash: str | None = None  # sha256 of mean2.npz (TGANv2 npz only)
+    file_sha256: str | None = None  # sha256 of the weights file itself
+    reasons: tuple[str, ...] = ()  # why values from these weights are not comparable to published numbers
 
     def _clip(self, videos) -> np.ndarray:
         v = np.asarray(videos)
@@ -348,25 +350,55 @@ def load_c3d_detector(
         )
         model = C3DClassifier(mean_clip, c3d_resize_mode)
         model.net.reset_parameters_tganv2(torch.Generator().manual_seed(seed))
-        return C3DDetector(model.eval().to(device), "random_init", "c3d[random-init]", None, None, False, device)
+        from vidbench.metrics.base import RANDOM_INIT_REASON
+
+        return C3DDetector(model.eval().to(device), "random_init", "c3d[random-init]", None, None, False, device,
+                           reasons=(RANDOM_INIT_REASON,))
     if weights is None:
         weights = WEIGHTS_TGANV2.name
     r = resolve_weights(weights, weights_dir=weights_dir)
-    registered = r.spec is not None  # found under a registered name (or matched a registered hash)
-    if (registered and r.spec.name == WEIGHTS_STYLEGANV_TS.name) or (not registered and is_torchscript_file(r.path)):
+    known = r.spec is not None  # a registered name, or a file whose hash equals a registered one
+    if (known and r.spec.name == WEIGHTS_STYLEGANV_TS.name) or (not known and is_torchscript_file(r.path)):
         if not is_torchscript_file(r.path):
             raise VidbenchError(f"{r.path}: not a TorchScript archive; expected StyleGAN-V's c3d_ucf101.pt")
         ts = torch.jit.load(str(r.path), map_location=device).eval()
-        return C3DDetector(ts, "torchscript", "c3d[torchscript]", r.sha256, r.verified, registered, device)
-    if r.spec is not None and r.spec.name == WEIGHTS_TGANV2_MEAN.name:
+        reasons = (_weights_reason(r, WEIGHTS_STYLEGANV_TS, "C3D TorchScript"),) if not r.registered else ()
+        return C3DDetector(ts, "torchscript", "c3d[torchscript]", r.sha256, r.verified or False, r.registered,
+                           device, file_sha256=r.sha256, reasons=reasons)
+    if known and r.spec.name == WEIGHTS_TGANV2_MEAN.name:
         raise VidbenchError(f"{r.path} is the mean clip, not the C3D weights; pass conv3d_deepnetA_ucf.npz")
     state = load_tganv2_npz(r.path)
     mean_path, mean_hash, mean_verified = _find_mean(Path(r.path), mean, weights_dir)
     model = C3DClassifier(mean_crop(load_mean2(mean_path)), c3d_resize_mode)
     model.net.load_state_dict(state, strict=True)
+    mean_r = resolve_weights(mean_path)  # identified by its content hash, whatever its name or folder
+    reasons = tuple(x for x in (None if r.registered else _weights_reason(r, WEIGHTS_TGANV2, "C3D weights"),
+                                None if mean_r.registered else _weights_reason(mean_r, WEIGHTS_TGANV2_MEAN,
+                                                                               "C3D mean2.npz")) if x)
+    verified = r.verified if (r.registered and mean_r.registered) else False
     return C3DDetector(
-        model.eval().to(device), "tganv2_npz", "c3d", r.sha256, r.verified, registered, device, mean_hash=mean_hash
+        model.eval().to(device), "tganv2_npz", "c3d", combined_weights_hash(r.sha256, mean_hash), verified,
+        r.registered and mean_r.registered, device, mean_hash=mean_hash, file_sha256=r.sha256, reasons=reasons,
     )
+
+
+def combined_weights_hash(weights_sha256: str, mean_sha256: str) -> str:
+    """One identity for the two files the TGANv2 C3D needs: sha256 of ``"c3d <sha256>\nmean2 <sha256>\n"``; it is
+    the result's ``weights_hash``, so the protocol id changes when either file does."""
+    import hashlib
+
+    return hashlib.sha256(f"c3d {weights_sha256}\nmean2 {mean_sha256}\n".encode()).hexdigest()
+
+
+def _weights_reason(r, expected: WeightSpec, what: str) -> str:
+    """Comparability reason for a resolved file that is not hash-verified (shared policy in metrics/base.py): the
+    ``expected`` file has no published hash → "unverified" (recorded by its sha256); else → "unregistered"."""
+    from vidbench.metrics.base import unregistered_weights_reason, unverified_weights_reason
+
+    spec = r.spec or expected
+    if not (spec.sha256 or spec.git_blob_sha1):  # nobody published a hash: the user's file is recorded by its sha256
+        return unverified_weights_reason(r.sha256, what)
+    return unregistered_weights_reason(r.sha256, what)
 
 
 DETECTORS.add(

@@ -1,5 +1,7 @@
 """C3D port: shapes, the TGANv2 npz/mean loaders on generated files, preprocessing order, TorchScript wrapper."""
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
@@ -173,7 +175,27 @@ def test_missing_weights_error_names_file_and_url(tmp_path):
 def test_registered_name_resolves_from_weights_dir(c3d_files, tmp_path):
     d = c3d_files[0]
     det = load_c3d_detector("c3d.ucf101_tganv2", weights_dir=d)
-    assert det.registered is True and det.weights_verified is False  # no published sha256 to verify against
+    # found by its registered name, but nobody published a sha256: never "registered" (= hash-verified) by name
+    assert det.registered is False and det.weights_verified is False
+    w_sha = hashlib.sha256((d / "conv3d_deepnetA_ucf.npz").read_bytes()).hexdigest()
+    m_sha = hashlib.sha256((d / "mean2.npz").read_bytes()).hexdigest()
+    assert det.file_sha256 == w_sha and det.mean_hash == m_sha
+    # the weights hash (-> protocol id) covers both files, computed here by hand
+    assert det.weights_hash == hashlib.sha256(f"c3d {w_sha}\nmean2 {m_sha}\n".encode()).hexdigest()
+    assert det.reasons == (
+        f"unverified C3D weights sha256 {w_sha[:12]} (no published hash): compare only with runs of the same hash; "
+        "not comparable to published numbers",
+        f"unverified C3D mean2.npz sha256 {m_sha[:12]} (no published hash): compare only with runs of the same "
+        "hash; not comparable to published numbers")
+    # identity is the content: the same files under other names give the same hash; another mean changes it
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "my_c3d.npz").write_bytes((d / "conv3d_deepnetA_ucf.npz").read_bytes())
+    (other / "my_mean.npz").write_bytes((d / "mean2.npz").read_bytes())
+    same = load_c3d_detector(other / "my_c3d.npz", mean=other / "my_mean.npz")
+    assert same.weights_hash == det.weights_hash
+    _write_mean(other / "mean_b.npz", np.random.default_rng(9))
+    assert load_c3d_detector(other / "my_c3d.npz", mean=other / "mean_b.npz").weights_hash != det.weights_hash
     (tmp_path / "conv3d_deepnetA_ucf.npz").symlink_to(d / "conv3d_deepnetA_ucf.npz")  # weights without the mean
     with pytest.raises(WeightsMissingError, match="mean2.npz"):
         load_c3d_detector("c3d.ucf101_tganv2", weights_dir=tmp_path)

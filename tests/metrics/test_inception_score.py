@@ -155,3 +155,34 @@ def test_random_init_end_to_end():
     r = m.compute()
     assert r["detector"] == "c3d[random-init]" and r["comparable"] is False and r["n_fake"] == 3
     assert np.isfinite(r["value"]) and 1.0 <= r["value"] <= 3.0  # IS of n samples lies in [1, n]
+
+
+def test_comparable_reasons_policy(tmp_path):
+    """Issue 10 §2: a C3D found by its registered *name* (no published sha256) is recorded by hash and never
+    comparable to published numbers; N below protocol and upsampling by pre_resize are reasons too."""
+    from vidbench.metrics.detectors.c3d import load_c3d_detector
+
+    proto = type(PRESETS["is10k_c3d"])(num_videos=4, runs=1, splits=1, pre_resize=16)
+    # an npz/mean pair in the documented layout, written under the registered file names
+    rng = np.random.default_rng(3)
+    from vidbench.metrics.detectors.c3d import chainer_key_map
+
+    np.savez(tmp_path / "conv3d_deepnetA_ucf.npz", **{k: (rng.standard_normal(shape) * 0.01).astype(np.float32)
+                                                       for k, (_, shape) in chainer_key_map().items()})
+    np.savez(tmp_path / "mean2.npz", mean=rng.uniform(80, 120, (3, 16, 128, 171)).astype(np.float32))
+    det = load_c3d_detector("c3d.ucf101_tganv2", weights_dir=tmp_path)
+    m = InceptionScoreMetric("is_test", proto, MetricOptions(progress=False), detector=det)
+    m.update(rng.integers(0, 256, (3, 16, 8, 8, 3), dtype=np.uint8))  # 3 < 4 videos, 8² < pre_resize 16²
+    r = m.compute()
+    reasons = r["comparable_reasons"]
+    assert r["comparable"] is False and r["weights_verified"] is False
+    assert reasons[0].startswith("unverified C3D weights sha256 ") and "not comparable to published" in reasons[0]
+    assert reasons[1].startswith("unverified C3D mean2.npz sha256 ")
+    assert "N=3 < protocol N=4" in reasons and any(x.startswith("resolution: 3 videos") for x in reasons)
+    assert reasons[0].split()[4] == r["extra"]["weights_file_sha256"][:12]  # the user's file, by its hash
+    # verified stub at the protocol's N and size: comparable, no reasons
+    m = InceptionScoreMetric("is_test", proto, MetricOptions(progress=False), detector=_StubDetector())
+    m.update(_videos([0, 1, 2, 3], size=16))
+    m.update(_videos([4], size=16))  # beyond N: ignored, counted
+    r = m.compute()
+    assert r["comparable"] is True and r["comparable_reasons"] == [] and r["extra"]["ignored_beyond_n"] == 1
