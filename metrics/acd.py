@@ -14,6 +14,11 @@ Presets (the name is the protocol):
 
 Frames without a detected face are excluded from their video's pairs and **counted**; a video with fewer than two
 embedded frames gets no ACD value and is counted too (it is never dropped silently: see ``extra`` and ``warnings``).
+Exactly N videos are scored (more are ignored and counted). ``comparable_reasons`` (shared policy in
+:mod:`vidbench.metrics.base`): random-init embedder; FaceNet VGGFace2 weights have no published sha256, so they are
+recorded by the file's sha256 (``weights_verified: false``) and compare only with runs of the same hash, never with
+published numbers; N below the protocol; for ``crop="none"`` frames smaller than the pooling size (the authors pool
+256² frames to 128²); no face found at all.
 
 Example::
 
@@ -28,7 +33,15 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from vidbench.metrics.base import Metric, MetricOptions, as_video_list, random_init_requested
+from vidbench.metrics.base import (
+    RANDOM_INIT_REASON,
+    Metric,
+    MetricOptions,
+    as_video_list,
+    n_below_reason,
+    random_init_requested,
+    unregistered_weights_reason,
+)
 
 from vidbench.errors import VidbenchError
 from vidbench.records import metric_result
@@ -153,11 +166,22 @@ class ACD(Metric):
         self._frames_total = 0
         self._frames_no_face = 0
         self._videos_no_value = 0
+        self._ignored = 0  # videos beyond the protocol's N (exactly N are scored)
+        self._small_frames = 0  # crop="none": videos with frames below the pooling size
+        self._sizes: set = set()
 
     def update(self, videos) -> None:
         """Embed and score a batch: uint8 [B,T,H,W,3] or a list of [T,H,W,3] (first ``num_frames`` frames used)."""
         T = self.protocol.num_frames
-        for v in as_video_list(videos):
+        vids = as_video_list(videos)
+        room = max(0, self.protocol.num_videos - len(self._per_video))
+        if len(vids) > room:
+            self._ignored += len(vids) - room
+            vids = vids[:room]
+        for v in vids:
+            self._sizes.add(tuple(int(x) for x in v.shape[1:3]))
+            if min(v.shape[1:3]) < self.protocol.chip_size:
+                self._small_frames += 1
             if T is not None:
                 if v.shape[0] < T:
                     raise VidbenchError(f"{self.name}: a video has {v.shape[0]} frames; the protocol needs {T}")
@@ -194,16 +218,31 @@ class ACD(Metric):
         if self._videos_no_value:
             warnings.append(f"{self._videos_no_value} of {n} videos had fewer than 2 frames with a face and no ACD "
                             "value (excluded from the mean)")
+        if self._ignored:
+            warnings.append(f"{self._ignored} videos beyond the protocol's N={p.num_videos} were ignored")
         emb = self._embedder
         weights_hash = getattr(emb, "weights_hash", None)
         verified = getattr(emb, "weights_verified", False)
-        registered = bool(verified) or getattr(emb, "registered", False)
         label = getattr(emb, "label", p.embedder)
-        comparable = (n >= p.num_videos and not self.random_init and registered and self._n_valid > 0)
+        # comparability (shared policy, metrics/base.py): hash-verified weights only (FaceNet VGGFace2 has no
+        # published sha256: recorded by hash, comparable only with runs of the same hash), N, frame size, faces
+        reasons = list(getattr(emb, "reasons", ()) or ())
+        if self.random_init and RANDOM_INIT_REASON not in reasons:
+            reasons.append(RANDOM_INIT_REASON)
+        if not reasons and not self.random_init and not (bool(verified) or getattr(emb, "registered", False)):
+            reasons.append(unregistered_weights_reason(weights_hash, "face-embedder weights"))
+        if n < p.num_videos:
+            reasons.append(n_below_reason(n, p.num_videos))
+        if self._n_valid == 0:
+            reasons.append("no video had two frames with a detected face")
+        if p.crop == "none" and self._small_frames:
+            reasons.append(f"resolution: {self._small_frames} videos have frames smaller than the protocol's "
+                           f"{p.chip_size}² average-pooling size (upsampled)")
         return metric_result(
             value=value, std=std, protocol=p, detector=label, weights_hash=weights_hash, weights_verified=verified,
-            comparable=comparable, elapsed_s=self.elapsed(), warnings=warnings, n_fake=n,
+            comparable=not reasons, comparable_reasons=reasons, elapsed_s=self.elapsed(), warnings=warnings, n_fake=n,
             extra={"videos_with_value": self._n_valid, "videos_without_value": self._videos_no_value,
+                   "ignored_beyond_n": self._ignored, "frame_sizes": sorted(self._sizes),
                    "frames_total": self._frames_total, "frames_without_face": self._frames_no_face,
                    "std_over_videos": std,
                    "per_video": {"acd": [d["acd"] for d in self._per_video],

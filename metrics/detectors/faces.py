@@ -230,17 +230,29 @@ class FacenetEmbedder:
         torch.manual_seed(seed)
         # pretrained=None: facenet-pytorch must never try to download on its own
         self.net = InceptionResnetV1(pretrained=None, classify=False).eval()
+        self.reasons: tuple[str, ...] = ()  # why values from these weights are not comparable to published numbers
         if random_init:
+            from vidbench.metrics.base import RANDOM_INIT_REASON
+
             self.weights_hash, self.weights_verified, self.registered = None, False, False
             self.label = "facenet[random-init]"
+            self.reasons = (RANDOM_INIT_REASON,)
         else:
+            from vidbench.metrics.base import unregistered_weights_reason, unverified_weights_reason
+
             r = resolve_weights(weights or FACENET_VGGFACE2.name, weights_dir=weights_dir)
             load_facenet_state_dict(r.path, self.net)
-            self.weights_hash = r.sha256
-            # the release sha256 is unpublished: a registered name found on disk is accepted but unverified
-            self.registered = r.spec is not None
-            self.weights_verified = r.verified
-            self.label = "facenet_vggface2" if self.registered else "facenet[user-weights]"
+            self.weights_hash = r.sha256  # the user's file, by content
+            # registered = the content matched a *published* hash (never the file name). The VGGFace2 release has no
+            # published sha256: recorded by hash, weights_verified false, comparable only with runs of the same hash
+            self.registered = r.registered
+            self.weights_verified = r.verified or False
+            spec = r.spec or FACENET_VGGFACE2
+            if not r.registered:
+                no_hash = not (spec.sha256 or spec.git_blob_sha1)
+                self.reasons = ((unverified_weights_reason if no_hash else unregistered_weights_reason)(
+                    r.sha256, "FaceNet weights"),)
+            self.label = "facenet_vggface2" if (r.spec is not None or self.registered) else "facenet[user-weights]"
         self.net.to(self.device)
         self._mtcnn = None
         if self.config.crop == "mtcnn":

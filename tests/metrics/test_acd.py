@@ -98,3 +98,38 @@ def test_registered_presets():
     assert METRICS.get("acd256_facenet").meta["protocol"].crop == "none"
     m = METRICS.get("acd256_facenet").obj("acd256_facenet", MetricOptions(extra={"crop": "mtcnn"}))
     assert m.protocol.crop == "mtcnn"
+
+
+def test_comparable_reasons_exactly_n_and_facenet_unverified_hash(rng, tmp_path):
+    """Issue 10 §2: FaceNet VGGFace2 found under its registered file name is NOT verified (no published sha256): its
+    file hash is recorded, and the value is not comparable to published numbers; exactly N videos are scored."""
+    import hashlib
+
+    import torch
+    from facenet_pytorch import InceptionResnetV1
+    from vidbench.metrics.detectors.faces import FacenetEmbedder
+
+    torch.manual_seed(0)
+    path = tmp_path / "20180402-114759-vggface2.pt"  # the registered file name, random content
+    torch.save(InceptionResnetV1(pretrained=None, classify=False).state_dict(), path)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    emb = FacenetEmbedder(weights_dir=tmp_path)
+    assert emb.registered is False and emb.weights_verified is False and emb.weights_hash == sha
+    assert emb.reasons == (f"unverified FaceNet weights sha256 {sha[:12]} (no published hash): compare only with "
+                           "runs of the same hash; not comparable to published numbers",)
+    proto = PRESETS["acd256_facenet"].__class__(num_videos=2, num_frames=2, embedder="facenet_vggface2", crop="none",
+                                                detector="none", chip_size=128, num_jitters=0)
+    m = ACD("acd_test", proto, MetricOptions(), embedder=emb)
+    m.update(rng.integers(0, 256, size=(3, 2, 64, 64, 3), dtype=np.uint8))  # one beyond N; 64² < the 128² pool
+    r = m.compute()
+    assert r["n_fake"] == 2 and r["extra"]["ignored_beyond_n"] == 1 and r["weights_hash"] == sha
+    assert r["comparable"] is False and r["comparable_reasons"][0] == emb.reasons[0]
+    assert "resolution: 2 videos have frames smaller than the protocol's 128²" in r["comparable_reasons"][1]
+    # a verified embedder at N and size: comparable, no reasons
+    verified = _MeanColourEmbedder()
+    verified.weights_verified, verified.registered = "sha256", True
+    m = ACD("acd_test", PRESETS["acd256_dlib"].__class__(num_videos=2, num_frames=6), MetricOptions(),
+            embedder=verified)
+    m.update(rng.integers(1, 256, size=(2, 6, 8, 8, 3), dtype=np.uint8))
+    r = m.compute()
+    assert r["comparable"] is True and r["comparable_reasons"] == []
