@@ -137,15 +137,19 @@ class MotionDiversity(Metric):
         arr = np.asarray(self.trials, dtype=np.float64)
         mn = float(arr.mean())
         sd = float(arr.std())  # spread over the M content codes (population std)
-        warnings = []
-        comparable = p.num_videos >= PAPER.num_videos and p.num_content >= PAPER.num_content
-        if not comparable:
+        warnings, reasons = [], []
+        if p.num_videos < PAPER.num_videos:
+            reasons.append(f"K={p.num_videos} < paper K={PAPER.num_videos} videos per content code")
+        if p.num_content < PAPER.num_content:
+            reasons.append(f"M={p.num_content} < paper M={PAPER.num_content} content codes")
+        if reasons:
             warnings.append(f"K={p.num_videos}, M={p.num_content} below the paper's K=100, M=50")
         if p.num_frames != PAPER.num_frames:
             warnings.append(f"frame {p.num_frames} measured; the paper uses frame 16")
+            reasons.append(f"frame {p.num_frames} measured; the paper uses frame {PAPER.num_frames}")
         return metric_result(
             value=mn, std=sd, protocol=p, detector=None, weights_hash=None, weights_verified=None,
-            comparable=comparable, elapsed_s=self.elapsed(), warnings=warnings, n_fake=p.num_videos * p.num_content,
+            comparable=not reasons, comparable_reasons=reasons, elapsed_s=self.elapsed(), warnings=warnings, n_fake=p.num_videos * p.num_content,
             extra={"pixel_scale": p.pixel_scale, "per_content_std": self.trials, "K": p.num_videos,
                    "M": p.num_content, "frame": p.num_frames},
         )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from vidbench.metrics.base import Metric, MetricOptions
+from vidbench.metrics.base import Metric, MetricOptions, n_below_reason
 from vidbench.metrics.frechet import FeatureStats
 
 from vidbench.errors import VidbenchError
@@ -142,12 +142,13 @@ class PcaVariance(Metric):
         plot_path = plot_path or (self.options.extra or {}).get("plot")
         if plot_path:
             plot_explained_variance(cum, plot_path, p.thresholds)
-        warnings = []
+        warnings, reasons = [], []
         if self.stats.n < p.num_samples:
             warnings.append(f"{self.stats.n} samples < protocol {p.num_samples}")
+            reasons.append(n_below_reason(self.stats.n, p.num_samples, "N samples"))
         return metric_result(
             value=components_for(cum, p.report_threshold), protocol=p, detector=None, weights_hash=None,
-            weights_verified=None, comparable=self.stats.n >= p.num_samples, elapsed_s=self.elapsed(),
+            weights_verified=None, comparable=not reasons, comparable_reasons=reasons, elapsed_s=self.elapsed(),
             warnings=warnings, n_fake=self.stats.n,
             extra={"components_for": comps, "explained_variance_ratio": ratio.tolist(),
                    "cumulative": cum.tolist(), "plot": str(plot_path) if plot_path else None},

@@ -292,7 +292,8 @@ class PsnrSsimMetric(Metric):
             detector=None,
             weights_hash=None,
             weights_verified=None,
-            comparable=True,
+            comparable=True,  # pairs are checked 1:1 (same frames and size); eval refuses unpaired videos
+            comparable_reasons=[],
             elapsed_s=self.elapsed(),
             warnings=warnings,
             n_real=n,

@@ -52,6 +52,8 @@ def test_exact_std_on_sign_generator(batch):
     assert r["value"] == pytest.approx(np.mean(per), rel=1e-5)
     assert r["std"] == pytest.approx(np.std(per), rel=1e-5)
     assert r["extra"]["pixel_scale"] == "[-1,1]" and r["comparable"] is False
+    assert f"K={K} < paper K=100 videos per content code" in r["comparable_reasons"]
+    assert f"M={M} < paper M=50 content codes" in r["comparable_reasons"]
     assert all(gen.count[z] == K for z in range(M))
 
 

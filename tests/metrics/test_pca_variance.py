@@ -48,6 +48,7 @@ def test_streaming_equals_batch_and_plot(tmp_path):
     np.testing.assert_allclose(r["extra"]["cumulative"],
                                np.cumsum(PCA().fit(x).explained_variance_ratio_), atol=1e-10)
     assert r["comparable"] is False and r["warnings"]
+    assert r["comparable_reasons"] == [f"N samples={len(x)} < protocol N samples=10000"]
     with Image.open(png) as im:
         assert im.format == "PNG" and im.size == (600, 400)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # atomic write left no temp file
