@@ -14,14 +14,17 @@ One protocol for both sides (DESIGN.md "CLI contract"; the rules below are recor
   a random start per clip) and listed in ``real_clips.jsonl``.
 * **Stride.** The stride the model was trained with (``sampler.frame_stride``, read from its checkpoint config);
   1 for ``samples:`` and for samplers that record none; ``--stride`` overrides. Recorded.
-* **Resolution.** Every generated frame is brought to the evaluation size (``--resolution``, 128² as the paper)
-  before any metric: area averaging for an integer factor (the MoCoGAN-HD loader average-pools generated frames),
-  Lanczos otherwise; real clips are Lanczos-resized by the dataset. Upsampled or non-square generated frames, or an
-  evaluation size other than the paper's 128², make the value not comparable (reason recorded).
+* **Resolution.** Real clips are Lanczos-resized by the dataset to the evaluation size (``--resolution``, the
+  paper's 128²). Generated frames reach each metric through that metric's own named rule
+  (``metric.eval_resize(real size)``, :func:`vidbench.metrics.resize.pre_resize`): the protocol's ``pre_resize``
+  where it has one (``is10k_c3d``: cv2 cubic to 128), else cv2 INTER_AREA to the real size (an exact box mean for
+  integer factors: MoCoGAN-HD's average pooling of generated frames). Paired metrics get the prediction at its clip's
+  size (INTER_AREA). Upsampled or non-square generated frames, or an evaluation size other than the paper's 128²,
+  make the value not comparable (reason recorded); the rule applied is in each entry's protocol.
 * **N.** Each metric receives exactly its protocol's N generated and N real videos (the first N of the one stream);
   fewer (``--num-videos`` smaller, a short export) → ``comparable: false`` with the reason; never more.
-* **Streaming.** Generated batches are resized, written (``samples/*.mp4`` and a lossless ``work/fake_*.npy`` per
-  batch) and fed to every metric as they come: one pass over the generated videos, one over the real clips, memory
+* **Streaming.** Generated batches are resized, written (``samples/*.mp4`` at the evaluation size and a lossless
+  ``work/fake_<batch>_<rule>.npy`` per batch and distinct resize rule) and fed to every metric as they come: one pass over the generated videos, one over the real clips, memory
   O(batch). ``samples.npz`` is written only when it is small (≤ 64 MiB) or asked for (``--save-npz``), streamed
   from the batch files.
 * **Resume.** ``state.json`` in ``work/`` is updated atomically after each completed batch. ``eval --resume RUN_DIR``
@@ -126,26 +129,18 @@ def protocol_counts(metric) -> tuple[int | None, int | None]:
     return None, None
 
 
-def fit_resolution(videos: np.ndarray, size: int) -> tuple[np.ndarray, str]:
-    """uint8 [B,T,H,W,C] -> uint8 [B,T,size,size,C] and the operation used.
+def metric_resize(metric, size: int):
+    """The rule that brings generated frames to ``metric``'s evaluation size (real clips are ``size``²): the metric's
+    own ``eval_resize`` (protocol ``pre_resize``, else cv2 INTER_AREA to the real size); paired metrics and metrics
+    without a rule get INTER_AREA to the real size (the prediction must match its clip)."""
+    from vidbench.metrics.resize import GENERATED_RESIZE, EvalResize
 
-    Equal size: unchanged. Square frames whose side is an integer multiple k of ``size``: the mean of each k×k block
-    (MoCoGAN-HD's ``avg_pool`` of generated frames), rounded half to even. Anything else: PIL Lanczos per frame.
-    """
-    b, t, h, w, c = videos.shape
-    if h == size and w == size:
-        return videos, "none"
-    if h == w and h % size == 0:
-        k = h // size
-        x = videos.reshape(b, t, size, k, size, k, c).mean(axis=(3, 5), dtype=np.float64)
-        return np.clip(np.rint(x), 0, 255).astype(np.uint8), f"area average {k}x{k} (avg_pool), rounded"
-    from PIL import Image
-
-    out = np.empty((b, t, size, size, c), np.uint8)
-    for i in range(b):
-        for j in range(t):
-            out[i, j] = np.asarray(Image.fromarray(videos[i, j]).resize((size, size), Image.LANCZOS))
-    return out, f"PIL Lanczos {h}x{w} -> {size}x{size}"
+    rule = None
+    if metric.kind != "paired" and hasattr(metric, "eval_resize"):
+        rule = metric.eval_resize((size, size))
+    if rule is None or rule.size is None:
+        rule = EvalResize((size, size), GENERATED_RESIZE, "evaluation size")
+    return rule
 
 
 def resolution_reason(h: int, w: int, size: int) -> str | None:
@@ -187,6 +182,12 @@ def config_from_json(d: dict) -> EvalConfig:
     if kw.get("metrics") is not None:
         kw["metrics"] = tuple(kw["metrics"])
     return EvalConfig(**kw)
+
+
+class _NoRule:
+    """Stands for "no metric": :func:`metric_resize` gives the plain evaluation-size rule (mp4s, samples.npz)."""
+
+    kind = "paired"
 
 
 @dataclass
@@ -368,10 +369,14 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
             yield part, vids
         bar.close()
 
-    fit_ops: set[str] = set()
-    gen_hw: set[tuple[int, int]] = set()
+    from vidbench.metrics.resize import pre_resize
 
-    def fit(v: np.ndarray) -> np.ndarray:
+    gen_hw: set[tuple[int, int]] = set()
+    slot_rule = {s.name: metric_resize(s.metric, size) for s in slots}
+    rules = list(dict.fromkeys([metric_resize(_NoRule, size), *slot_rule.values()]))  # [0]: mp4 / samples.npz
+
+    def fit(v: np.ndarray) -> list[np.ndarray]:
+        """Native uint8 [B,T',H,W,C] -> one array [B,T,h,w,C] per distinct resize rule."""
         v = np.asarray(v)
         if v.ndim != 5 or v.dtype != np.uint8:
             raise VidbenchError(f"{cfg.model}: sampler returned {v.dtype} {list(v.shape)}, expected uint8 [B,T,H,W,C]")
@@ -379,9 +384,8 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
             raise VidbenchError(f"{cfg.model}: videos have {v.shape[1]} frames, the evaluation needs {T}; pass "
                                 f"--frames {v.shape[1]} (not comparable below a metric's frames)")
         gen_hw.add((int(v.shape[2]), int(v.shape[3])))
-        v, op = fit_resolution(np.ascontiguousarray(v[:, :T]), size)
-        fit_ops.add(op)
-        return v
+        v = np.ascontiguousarray(v[:, :T])
+        return [pre_resize(v, r) for r in rules]
 
     n_batches = -(-n_fake_total // bs) if not cfg.gt else 0
     seed_kw = {"seed": cfg.seed}
@@ -428,10 +432,11 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
     # ---------------------------------------------------------------- one pass over the generated side
     per_video: dict[int, dict] = {}
 
-    def feed_fake(v: np.ndarray, offset: int, reals: np.ndarray | None, part=None) -> None:
+    def feed_fake(arrays: list[np.ndarray], offset: int, reals: np.ndarray | None, part=None) -> None:
         for s in slots:
             if s.n_fake is None or s.fed_fake >= s.n_fake:
                 continue
+            v = arrays[rules.index(slot_rule[s.name])]
             take = min(len(v), s.n_fake - s.fed_fake)
             m = s.metric
             if m.kind == "distribution":
@@ -447,46 +452,44 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
 
     if cfg.gt:
         for part, vids in real_batches(n_real_a, n_clips, "real set B"):
-            feed_fake(vids, part[0].index - n_real_a, None)
+            feed_fake([vids] * len(rules), part[0].index - n_real_a, None)
     elif n_batches:
         if task == "predict":
             for s in slots:
                 s.upb = build_metric(s.name, s.metric.options)
-        files: list[Path] = []
         bar = tqdm(total=n_batches, desc="predict" if task == "predict" else "generate", unit="batch",
                    disable=not progress, leave=False)
         src = None
         for b in range(n_batches):
-            path = work / f"fake_{b:06d}.npy"
+            paths = [work / f"fake_{b:06d}_{j}.npy" for j in range(len(rules))]
             reals = part = None
             if task == "predict":
                 part = refs[b * bs:min(n_fake_total, (b + 1) * bs)]
                 reals = np.stack([read_clip(dataset, r) for r in part])
             if b < done:  # resume: replay the saved batch through the fresh metrics
-                v = np.load(path)
+                arrays = [np.load(p) for p in paths]
             else:
                 if first is not None:
-                    v, first = first, None
+                    arrays, first = first, None
                 else:
                     if src is None:
                         src = gen_it if resume is None else generated(done)
-                    v = next(src)
-                _save_npy(path, v)
+                    arrays = next(src)
+                for p_, a in zip(paths, arrays):
+                    _save_npy(p_, a)
                 if cfg.save_mp4:
-                    for i, clip in enumerate(v):
+                    for i, clip in enumerate(arrays[0]):
                         write_video(run_dir / "samples" / f"{b * bs + i:06d}.mp4", clip, fps=cfg.fps)
-            feed_fake(v, b * bs, reals, part)
-            files.append(path)
+            v = arrays[0]
+            feed_fake(arrays, b * bs, reals, part)
             if b >= done:
                 from vidbench.cache import atomic_write_json
 
                 atomic_write_json(work / "state.json", {"batches_done": b + 1, "videos_done": b * bs + len(v),
-                                                        "fit": sorted(fit_ops),
                                                         "generated_hw": sorted(list(x) for x in gen_hw)})
             bar.update(1)
         bar.close()
-        fit_ops |= set(state.get("fit", []))  # what the replayed batches went through
-        gen_hw |= {tuple(x) for x in state.get("generated_hw", [])}
+        gen_hw |= {tuple(x) for x in state.get("generated_hw", [])}  # sizes of the replayed batches
 
     # ---------------------------------------------------------------- one pass over the real clips
     real_slots = [s for s in slots if s.n_real and s.metric.kind in ("distribution", "sample") and
@@ -514,14 +517,15 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
                 saver(clips_key(fp, rule, s.n_real))
 
     # ---------------------------------------------------------------- results
-    gen_reasons = []
-    for h, w in sorted(gen_hw):
-        r = resolution_reason(h, w, size)
-        if r:
-            gen_reasons.append(r)
+    def gen_reasons(rz) -> list[str]:
+        out = []
+        for h, w in sorted(gen_hw):
+            r = resolution_reason(h, w, rz.size[0])
+            if r:
+                out.append(r)
+        return out
     eval_proto = {"task": "gt" if cfg.gt else task, "resolution": size, "frames": T,
                   "real_clips": rule.protocol_fields(), "real_resize": "centre square crop, PIL Lanczos",
-                  "fake_resize": "area average for an integer factor (MoCoGAN-HD avg_pool), else PIL Lanczos",
                   "n_rule": "exactly the protocol's N per side"}
     if task == "predict":
         vgg_hash = None
@@ -546,10 +550,14 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
         uses_real = m.kind in ("distribution", "paired") or cfg.gt
         proto_eval = eval_proto if uses_real else {k: v for k, v in eval_proto.items()
                                                      if k not in ("real_clips", "real_resize")}
+        rz = slot_rule[s.name]
+        if not cfg.gt:
+            proto_eval = {**proto_eval, "fake_resize": {"size": list(rz.size), "method": rz.method,
+                                                        "source": rz.source}}
         for name, res in entries:
             reasons = list(s.reasons)
             if m.kind != "generator":
-                reasons += gen_reasons
+                reasons += [] if cfg.gt else gen_reasons(rz)
                 res["protocol"] = {**res["protocol"], "eval": proto_eval}
                 res["protocol_id"] = protocol_id(res["protocol"], res.get("weights_hash"))
             if task == "predict":
@@ -562,7 +570,7 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
             extra = res.setdefault("extra", {})
             extra["eval"] = {"n_fake_used": s.fed_fake if s.n_fake else None,
                              "n_real_used": (s.n_real if s.real_cached else s.fed_real) if s.n_real else None,
-                             "fake_resize_applied": sorted(fit_ops), "stride": stride,
+                             "fake_resize": None if cfg.gt else rz.describe(), "stride": stride,
                              "stride_source": stride_source}
             random_det = (res.get("detector") or "").endswith("[random-init]")
             key = name + "[random-init]" if random_det and not name.endswith("[random-init]") else name
@@ -579,7 +587,8 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
     if sampler is not None:
         sampler_settings = sampler.settings() if hasattr(sampler, "settings") else {"info": sampler.info()}
         sampler_settings = {**sampler_settings, "stride": stride, "stride_source": stride_source,
-                            "generated_size": [list(x) for x in sorted(gen_hw)], "fit_to_resolution": sorted(fit_ops)}
+                            "generated_size": [list(x) for x in sorted(gen_hw)],
+                            "fake_resize": {s.name: slot_rule[s.name].describe() for s in slots}}
     real_clips = {**asdict(rule), "rule": rule.describe(), "rule_name": rule.rule, "file": "real_clips.jsonl",
                   "dataset_fingerprint": fp,
                   "sets": {k: list(v) for k, v in real_sets.items()}, "stride_source": stride_source}
@@ -593,7 +602,7 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
     n_rows = max([s.fed_fake for s in slots] + [len(per_video)]) if not cfg.gt else len(per_video)
     write_per_video(run_dir, [per_video.get(i, {"index": i, "id": f"{i:06d}", "seed": cfg.seed})
                               for i in range(n_rows)])
-    files = sorted(work.glob("fake_*.npy"))
+    files = sorted(work.glob("fake_*_0.npy"))
     if files:
         total = sum(np.load(f, mmap_mode="r").nbytes for f in files)
         if cfg.save_npz or (cfg.save_npz is None and total <= NPZ_AUTO_BYTES):
@@ -637,5 +646,5 @@ def _vgg_hash(weights: str, weights_dir: str | None) -> str | None:
         return None
 
 
-__all__ = ["DEFAULT_METRICS", "EvalConfig", "config_from_json", "evaluate", "fit_resolution", "protocol_counts",
+__all__ = ["DEFAULT_METRICS", "EvalConfig", "config_from_json", "evaluate", "metric_resize", "protocol_counts",
            "write_npz_streaming"]

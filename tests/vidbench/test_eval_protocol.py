@@ -190,7 +190,8 @@ def test_generated_frames_resized_to_the_evaluation_size(tmp_path, metrics):
                    "--metrics", "t_dist", "--frames", "4", "--resolution", "16")
     fake = metrics["t_dist"]["fake"]
     assert all(v.shape == (4, 16, 16, 3) for v in fake) and all(np.all(v == 15) for v in fake)
-    assert rec["sampler"]["fit_to_resolution"] == ["area average 2x2 (avg_pool), rounded"]
+    assert rec["metrics"]["t_dist"]["protocol"]["eval"]["fake_resize"] == {
+        "size": [16, 16], "method": "cv2.INTER_AREA", "source": "real set size"}
     assert "evaluation size 16² != the paper's 128²" in rec["metrics"]["t_dist"]["comparable_reasons"]
     # a generator smaller than the evaluation size: upsampled, and said so
     metrics.clear()
@@ -261,18 +262,27 @@ def test_samples_npz_streamed_equals_the_batches(tmp_path):
         np.testing.assert_array_equal(z["video"], np.concatenate(parts))
 
 
-def test_fit_resolution_area_average_by_hand():
-    from vidbench.evaluate import fit_resolution
+def test_each_metric_gets_generated_frames_by_its_own_resize_rule(tmp_path, metrics, monkeypatch):
+    """A protocol with its own pre_resize (as is10k_c3d) gets frames at that size; the others at the real size."""
 
-    v = np.zeros((1, 1, 4, 4, 3), np.uint8)
-    v[0, 0, :2, :2] = [0, 1, 2]
-    v[0, 0, :2, 2:] = [4, 4, 4]
-    v[0, 0, 0, 0] = [8, 9, 10]  # block (0,0): mean of 8,0,0,0 = 2 ; 9,1,1,1 = 3 ; 10,2,2,2 = 4
-    out, op = fit_resolution(v, 2)
-    assert op.startswith("area average 2x2")
-    assert out[0, 0, 0, 0].tolist() == [2, 3, 4] and out[0, 0, 0, 1].tolist() == [4, 4, 4]
-    same, op = fit_resolution(v, 4)
-    assert op == "none" and same is v
+    class _Pre(_Sample):
+        def __init__(self, name, options):
+            Metric.__init__(self, name, {"num_frames": 4, "num_videos": 3, "pre_resize": 8,
+                                         "pre_resize_interp": "cv2.INTER_AREA"}, options)
+            self.reset()
+
+    monkeypatch.setitem(METRICS._entries, "t_pre", Entry("t_pre", _Pre, meta={"kind": "sample"}))
+    real = _real_set(tmp_path / "real", size=16)
+    tile = np.array([[0, 10], [20, 30]], np.uint8)  # 2×2 and 4×4 block means are both 15
+    vids = np.broadcast_to(np.tile(tile, (16, 16))[..., None].repeat(3, -1), (5, 6, 32, 32, 3)).copy()
+    np.savez(tmp_path / "big.npz", video=vids)
+    rec, run = _eval(tmp_path, "--model", f"samples:{tmp_path / 'big.npz'}", "--dataset", f"folder:{real}",
+                     "--metrics", "t_dist,t_pre", "--frames", "4", "--resolution", "16")
+    assert all(v.shape == (4, 16, 16, 3) and np.all(v == 15) for v in metrics["t_dist"]["fake"])
+    assert all(v.shape == (4, 8, 8, 3) and np.all(v == 15) for v in metrics["t_pre"]["fake"])
+    assert rec["metrics"]["t_pre"]["protocol"]["eval"]["fake_resize"]["source"] == "protocol pre_resize"
+    with np.load(run / "samples.npz") as z:  # the run's samples are at the evaluation size
+        assert z["video"].shape == (5, 4, 16, 16, 3)
 
 
 def test_eta_above_one_hour_needs_yes(tmp_path, metrics, monkeypatch):
