@@ -461,6 +461,9 @@ class FVD(Metric):
         fake.all_reduce()
         if real.n < 2 or fake.n < 2:
             raise VidbenchError(f"{self.name}: need at least 2 real and 2 fake videos (got {real.n} and {fake.n})")
+        if real.n > p.num_real or fake.n > p.num_fake:  # only possible across torch.distributed processes
+            raise VidbenchError(f"{self.name}: {real.n} real / {fake.n} fake clips over all processes, more than the "
+                                f"protocol's {p.num_real}/{p.num_fake}; shard the inputs so that together they hold N")
         mu_r, cov_r = real.mean(), real.cov(p.cov_ddof)
         ref = FrechetReference(mu_r, cov_r)  # sqrt(cov_r) once for the value and the curve
         value = ref.distance(fake.mean(), fake.cov(p.cov_ddof))
