@@ -257,7 +257,7 @@ def _mismatch(m: Measured, p: pd.Series, col_dataset: str | None) -> list[str]:
     """Why ``m`` is not the protocol of published cell ``p`` (empty: same name, split, N, resolution, dataset)."""
     why = []
     if not p["protocol"]:
-        return [f"the published {p['metric']} of {p['method']} has no stated protocol"]
+        return [f"the published {p['metric']} (Table {p['table']}) states no protocol to compare with"]
     if base_name(m.name) != p["protocol"]:
         why.append(f"protocol {m.name} != published {p['protocol']}")
     ds = col_dataset or p["dataset"]
