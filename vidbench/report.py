@@ -328,27 +328,31 @@ def read_train_log(csv_path: str | os.PathLike) -> tuple[list[float], dict[str, 
     return steps, series
 
 
-def loss_curve_png(csv_path: str | os.PathLike) -> bytes | None:
-    """Loss-like columns (names with ``loss``; else every numeric column) of a ``train_log.csv`` against the step."""
+_NOT_CURVES = ("step", "epoch", "time", "time_s", "iter_s", "elapsed_s", "kimg", "lr", "sec", "ema_beta")
+
+
+def loss_curve_png(csv_path: str | os.PathLike, *, max_panels: int = 12) -> bytes | None:
+    """Every numeric column of a ``train_log.csv`` but step/time bookkeeping, one small panel each (losses and scores
+    have different scales), against the step."""
     steps, series = read_train_log(csv_path)
+    series = {k: v for k, v in series.items() if k.lower() not in _NOT_CURVES}
     if not steps or not series:
         return None
-    losses = {k: v for k, v in series.items() if "loss" in k.lower()} or {
-        k: v for k, v in series.items() if k.lower() not in ("time", "elapsed_s", "kimg", "lr", "sec")}
-    if not losses:
-        return None
+    names = list(series)[:max_panels]
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    for k, v in losses.items():
-        pts = [(s, x) for s, x in zip(steps, v) if not math.isnan(x)]
-        if not pts:
-            continue
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], label=k, linewidth=1.1)
-    ax.set_xlabel("step")
-    ax.set_ylabel("value")
-    ax.set_title(Path(csv_path).parent.name + "/" + Path(csv_path).name)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.3 * rows), squeeze=False)
+    for ax, k in zip(axes.flat, names):
+        pts = [(s, x) for s, x in zip(steps, series[k]) if not math.isnan(x)]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], linewidth=1.0, marker="." if len(pts) < 20 else None)
+        ax.set_title(k, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    fig.suptitle(f"{Path(csv_path).parent.name}/{Path(csv_path).name} (x: step)", fontsize=10)
+    fig.tight_layout()
     return _fig_png(fig)
 
 
@@ -655,6 +659,7 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
     title = f"vidbench report: {root.resolve().name}"
     doc = page_html(title, "\n".join(notes + sections), subtitle=f"<code>{_e(root.resolve())}</code>")
     atomic_write_text(out_path, doc)
+    os.chmod(out_path, 0o644)
     return out_path
 
 
