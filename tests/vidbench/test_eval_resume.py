@@ -119,7 +119,7 @@ def test_killed_eval_resumes_to_the_identical_result(tmp_path, monkeypatch):
     assert 2 <= batches_at_kill < 5
 
     monkeypatch.setitem(METRICS._entries, "t_slowfd", Entry("t_slowfd", _metric_cls()))
-    r = CliRunner().invoke(cli, ["eval", "--resume", str(run), "--dataset", "moving_mnist", "--json"],
+    r = CliRunner().invoke(cli, ["eval", "--resume", str(run), "--json"],
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
     resumed = json.loads(r.output)
@@ -136,5 +136,5 @@ def test_killed_eval_resumes_to_the_identical_result(tmp_path, monkeypatch):
     assert (run / "real_clips.jsonl").read_text() == (full_run / "real_clips.jsonl").read_text()
     assert len(list((run / "samples").glob("*.mp4"))) == 10 and not (run / "work").exists()
     # a completed run cannot be resumed again
-    r = CliRunner().invoke(cli, ["eval", "--resume", str(run), "--dataset", "moving_mnist"])
+    r = CliRunner().invoke(cli, ["eval", "--resume", str(run)])
     assert r.exit_code == 2 and "already completed" in r.output

@@ -11,7 +11,8 @@ import click
 @click.command()
 @click.option("--model", default=None, help="Registered video model, or samples:PATH for exported videos "
               "(not needed with --gt).")
-@click.option("--dataset", required=True, help="Dataset name (real videos for distribution metrics).")
+@click.option("--dataset", default=None, help="Dataset name (real videos for distribution metrics); required "
+              "except with --resume.")
 @click.option("--checkpoint", default=None, help="Checkpoint file or folder (required except for samples:).")
 @click.option("--split", default=None, help="Default: the dataset's default split; 'test' for --task predict.")
 @click.option("--metrics", "metrics", default=None,
@@ -64,7 +65,7 @@ def command(model, dataset, checkpoint, split, metrics, task, gt, label, resume,
       vidbench eval --model samples:my_videos/ --dataset ucf101 --data-root /data --metrics fvd2048_16f
       vidbench eval --model mocohd --checkpoint runs/mocohd-sky --dataset sky_timelapse --task predict
       vidbench eval --gt --dataset faceforensics --data-root /data --label GT
-      vidbench eval --resume runs/mocohd-ucf101-20261201-101500-a1b2c3 --dataset ucf101
+      vidbench eval --resume runs/mocohd-ucf101-20261201-101500-a1b2c3
     """
     from vidbench.errors import VidbenchError
     from vidbench.evaluate import EvalConfig, evaluate
@@ -72,7 +73,9 @@ def command(model, dataset, checkpoint, split, metrics, task, gt, label, resume,
 
     if model is None and not gt and not resume:
         raise VidbenchError("--model is required (or --gt for the real-vs-real GT rows)")
-    cfg = EvalConfig(model=model or "gt", dataset=dataset, checkpoint=checkpoint, split=split,
+    if dataset is None and not resume:
+        raise VidbenchError("--dataset is required (the real videos to compare with)")
+    cfg = EvalConfig(model=model or "gt", dataset=dataset or "", checkpoint=checkpoint, split=split,
                      metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None,
                      num_videos=num_videos, num_frames=num_frames, resolution=resolution, seed=seed,
                      batch_size=batch_size, device=device, data_root=data_root, detector=detector,
