@@ -111,6 +111,18 @@ def test_never_rebuilt_in_place_and_bad_input(two_runs, tmp_path):
     assert r.exit_code == 2 and "no such run folder" in r.output
 
 
+def test_build_cli(two_runs, tmp_path):
+    from vidbench.cli import cli
+
+    a, b = two_runs
+    r = CliRunner().invoke(cli, ["study", "build", "--a", str(a), "--b", "samples:" + str(b / "samples"), "--pairs",
+                                 "3", "--label-b", "B-videos", "--out", str(tmp_path / "s")])
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert f"study {m['study_id']}: 5 trials (3 pairs, 1 attention checks, 1 identical)" in r.output
+    assert m["labels"] == {"A": "Ours", "B": "B-videos"} and m["sources"]["B"]["kind"] == "folder"
+
+
 def test_match_by_id_pairs_same_file(two_runs, tmp_path):
     a, b = two_runs
     m = json.loads((build_study(StudyConfig(a=str(a), b=str(b), pairs=6, match="id", checks=0, identical=0),

@@ -176,3 +176,25 @@ def test_length_required_and_method(served):
     assert c.getresponse().status == 411
     c.close()
     assert _request(srv.server_address[1], "PUT", "/submit", b"{}")[0] == 405
+
+
+def test_serve_cli_subprocess(served):
+    """`vidbench study serve DIR --port 0` in its own process: prints its URL, serves the page, stops on Ctrl-C."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    srv, _ = served
+    proc = subprocess.Popen([sys.executable, "-m", "vidbench.cli", "study", "serve", str(srv.study_dir), "--port", "0",
+                             "--quiet"], stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert m, line
+        status, page = _request(int(m.group(1)), "GET", "/index.html")
+        assert status == 200 and b"vb-study-data" in page
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=20)[1]
+    assert proc.returncode == 0 and "stopped: 0 results stored" in rest
