@@ -317,7 +317,10 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
                 continue
             n = min(proto, cfg.num_videos) if cfg.num_videos else proto
             setattr(s, f"n_{side}", n)
-            if n < proto:
+            if n < proto and m.kind == "paired":
+                if side == "fake":
+                    s.reasons.append(f"N={n} < the split's {proto} videos (Tab. 3 scores every test clip)")
+            elif n < proto:
                 s.reasons.append(f"N={n} < protocol N={proto} ({'generated' if side == 'fake' else 'real'} videos)")
         if m.num_frames and T < m.num_frames:
             s.reasons.append(f"videos have {T} frames < the protocol's {m.num_frames}")

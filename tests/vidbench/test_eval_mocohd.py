@@ -114,6 +114,7 @@ def test_predict_pairs_each_clip_with_its_own_ground_truth(files, tmp_path):
     for m in (main, upb):
         assert not m["comparable"]
         assert "inversion 3 iterations (paper App. B: 20,000)" in m["comparable_reasons"]
+        assert "N=3 < the split's 1000 videos (Tab. 3 scores every test clip)" in m["comparable_reasons"]
         assert any(r.startswith("lambda_vgg=0") for r in m["comparable_reasons"])
     # independent reference: scikit-image on (prediction i, clip i as listed in real_clips.jsonl)
     with np.load(run / "samples.npz") as z:
