@@ -214,13 +214,6 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
              resume: str | Path | None = None) -> Path:
     """Run ``cfg`` and return its run folder (``resume``: continue the killed run in that folder; ``cfg`` is then
     taken from its config.json and ``out`` is ignored)."""
-    from tqdm import tqdm
-
-    from vidbench.datasets import DATASETS, build_dataset
-    from vidbench.datasets.clips import RealClipRule, clips_key, draw_real_clips, read_clip, write_real_clips
-    from vidbench.datasets.preprocess import ClipConfig
-    from vidbench.runner import prefetch
-
     state: dict = {}
     if resume is not None:
         run_dir = Path(resume)
@@ -231,36 +224,72 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
         cfg = config_from_json(json.loads((run_dir / "config.json").read_text()))
         sp = run_dir / "work" / "state.json"
         state = json.loads(sp.read_text()) if sp.exists() else {}
-    task = cfg.task
-    if task not in TASKS:
-        raise VidbenchError(f"--task must be one of {', '.join(TASKS)}, got {task!r}")
-    if cfg.gt and task != "unconditional":
-        raise VidbenchError("--gt computes the unconditional GT rows (real vs real); drop --task predict")
+    ev = _Evaluation(cfg, progress)
+    first = None
+    if resume is None:
+        first = ev.first_batch(yes)  # ETA from one timed batch: above an hour the user must confirm
+        run_dir = new_run_dir(out, "gt" if cfg.gt else cfg.model, cfg.dataset)
+        write_config(run_dir, asdict(cfg))
+    ev.start(run_dir, int(state.get("batches_done", 0)), state.get("generated_hw", []))
+    ev.fake_pass(first)
+    ev.real_pass()
+    return ev.finish()
 
-    # ---------------------------------------------------------------- metrics and their kinds
-    names = tuple(cfg.metrics) if cfg.metrics else DEFAULT_METRICS.get((cfg.dataset, task), FALLBACK_METRICS[task])
-    if cfg.gt and not cfg.metrics:
-        names = tuple(n for n in names if not n.startswith("is")) or ("fvd2048_16f",)
-    opts = MetricOptions(device=cfg.device, batch_size=cfg.batch_size, detector=cfg.detector,
-                         detector_weights=cfg.detector_weights, weights_dir=cfg.weights_dir, seed=cfg.seed,
-                         progress=progress, bootstrap=int(cfg.bootstrap))
-    metrics = [build_metric(m, opts) for m in names]
-    for m in metrics:
-        if task == "unconditional" and m.kind == "paired":
-            raise VidbenchError(f"{m.name} pairs each prediction with its own ground truth; unconditional samples "
-                                f"have none: run it with `vidbench eval --task predict`")
-        if task == "predict" and m.kind != "paired":
-            raise VidbenchError(f"--task predict scores paired metrics (psnr_ssim_rgb, psnr_ssim_y); {m.name} is a "
-                                f"{m.kind} metric: run it in a separate `vidbench eval` without --task predict")
-        if m.kind == "latent":
-            raise VidbenchError(f"{m.name} is computed from latent samples: use `vidbench pca` / the pca_variance "
-                                "metric on a PCA run")
-        if cfg.gt and m.kind == "generator":
-            raise VidbenchError(f"{m.name} needs a model; --gt computes rows from real clips only")
 
-    # ---------------------------------------------------------------- model
-    sampler = None
-    if not cfg.gt:
+class _Evaluation:
+    """One `vidbench eval`: the plan (metrics, counts, real clips) and its two passes (module docstring)."""
+
+    def __init__(self, cfg: EvalConfig, progress: bool):
+        self.cfg, self.progress = cfg, progress
+        self.task = cfg.task
+        if self.task not in TASKS:
+            raise VidbenchError(f"--task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if cfg.gt and self.task != "unconditional":
+            raise VidbenchError("--gt computes the unconditional GT rows (real vs real); drop --task predict")
+        self.metrics = self._build_metrics()
+        self.sampler = None if cfg.gt else self._build_sampler()
+        self.stride, self.stride_source = self._stride()
+        self._build_dataset()
+        self.slots = [_Slot(m.name, m) for m in self.metrics]
+        self._counts()
+        self._draw_real_clips()
+        self.slot_rule = {s.name: metric_resize(s.metric, self.size) for s in self.slots}
+        self.rules = list(dict.fromkeys([metric_resize(_NoRule, self.size), *self.slot_rule.values()]))  # [0]: mp4s
+        self.gen_hw: set[tuple[int, int]] = set()
+        self.bs = max(1, int(cfg.batch_size))
+        self.n_batches = 0 if cfg.gt else -(-self.n_fake_total // self.bs)
+        self.predict_opts = {"iterations": cfg.inversion_iterations, "lambda_vgg": cfg.lambda_vgg,
+                             "vgg_weights": cfg.vgg_weights, "weights_dir": cfg.weights_dir,
+                             "interpolate": cfg.predict_interpolate, "progress": False}
+        self._gen_it = None
+
+    # ------------------------------------------------------------------------------------------------ plan
+    def _build_metrics(self) -> list:
+        cfg, task = self.cfg, self.task
+        names = tuple(cfg.metrics) if cfg.metrics else DEFAULT_METRICS.get((cfg.dataset, task),
+                                                                          FALLBACK_METRICS[task])
+        if cfg.gt and not cfg.metrics:
+            names = tuple(n for n in names if not n.startswith("is")) or ("fvd2048_16f",)
+        opts = MetricOptions(device=cfg.device, batch_size=cfg.batch_size, detector=cfg.detector,
+                             detector_weights=cfg.detector_weights, weights_dir=cfg.weights_dir, seed=cfg.seed,
+                             progress=self.progress, bootstrap=int(cfg.bootstrap))
+        metrics = [build_metric(m, opts) for m in names]
+        for m in metrics:
+            if task == "unconditional" and m.kind == "paired":
+                raise VidbenchError(f"{m.name} pairs each prediction with its own ground truth; unconditional "
+                                    f"samples have none: run it with `vidbench eval --task predict`")
+            if task == "predict" and m.kind != "paired":
+                raise VidbenchError(f"--task predict scores paired metrics (psnr_ssim_rgb, psnr_ssim_y); {m.name} is "
+                                    f"a {m.kind} metric: run it in a separate `vidbench eval` without --task predict")
+            if m.kind == "latent":
+                raise VidbenchError(f"{m.name} is computed from latent samples: use `vidbench pca` / the "
+                                    "pca_variance metric on a PCA run")
+            if cfg.gt and m.kind == "generator":
+                raise VidbenchError(f"{m.name} needs a model; --gt computes rows from real clips only")
+        return metrics
+
+    def _build_sampler(self):
+        cfg = self.cfg
         entry = MODELS.get(cfg.model)
         if not entry.meta.get("video"):
             raise VidbenchError(f"{cfg.model} is not a video model; `vidbench eval` needs one of the video models "
@@ -269,177 +298,200 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
             raise VidbenchError(f"--checkpoint is required for {cfg.model} (evaluating random weights is "
                                 "meaningless)")
         sampler = entry.obj(cfg.checkpoint, device=cfg.device)
-        if task == "predict" and not hasattr(sampler, "predict"):
+        if self.task == "predict" and not hasattr(sampler, "predict"):
             raise VidbenchError(f"{cfg.model} has no predict(first_frames, T): it cannot run --task predict")
+        return sampler
 
-    # ---------------------------------------------------------------- stride, split, frames, dataset
-    if cfg.stride is not None:
-        stride, stride_source = int(cfg.stride), "--stride"
-    elif sampler is not None and getattr(sampler, "frame_stride", None):
-        stride = int(sampler.frame_stride)
-        stride_source = ("samples: exported frames are consecutive" if cfg.model.startswith("samples:")
-                         else "the model's training config (frame_stride)")
-    else:
-        stride, stride_source = 1, ("--gt default (pass --stride to match the models compared)" if cfg.gt
-                                    else "default 1: the model records no training stride")
-    if stride < 1:
-        raise VidbenchError(f"--stride must be >= 1, got {stride}")
-    entry_ds = DATASETS.get(cfg.dataset)
-    split = cfg.split
-    if split is None and task == "predict" and "test" in (entry_ds.meta.get("splits") or ()):
-        split = "test"  # §4.1: "Evaluation is performed on the testing set"
-    frames_needed = [m.num_frames for m in metrics if m.num_frames]
-    T = cfg.num_frames or (PREDICT_FRAMES if task == "predict" else max(frames_needed or [16]))
-    size = int(cfg.resolution)
-    ds_kw: dict = {"stride": stride}
-    if entry_ds.meta.get("config") is ClipConfig or cfg.dataset.startswith("folder:"):
-        ds_kw["length_rule"] = "minimal"  # every video holding one T-frame window at this stride can give a clip
-    dataset = build_dataset(cfg.dataset, split=split, num_frames=T, size=size, seed=0, data_root=cfg.data_root,
-                            progress=progress, **ds_kw)
-    split = dataset.split
-    fp = dataset.fingerprint()
-
-    # ---------------------------------------------------------------- counts: exactly the protocol's N, never more
-    slots = [_Slot(m.name, m) for m in metrics]
-    for s in slots:
-        m = s.metric
-        if m.kind == "generator":
-            continue
-        if m.kind == "paired":
-            s.proto_fake = s.proto_real = len(dataset)  # every clip of the split once (Tab. 3 "on the testing set")
+    def _stride(self) -> tuple[int, str]:
+        cfg = self.cfg
+        if cfg.stride is not None:
+            stride, source = int(cfg.stride), "--stride"
+        elif self.sampler is not None and getattr(self.sampler, "frame_stride", None):
+            stride = int(self.sampler.frame_stride)
+            source = ("samples: exported frames are consecutive" if cfg.model.startswith("samples:")
+                      else "the model's training config (frame_stride)")
         else:
-            s.proto_fake, s.proto_real = protocol_counts(m)
-            if cfg.gt and m.kind == "sample":  # sample metrics score the real clips themselves
-                s.proto_real, s.proto_fake = s.proto_fake, None
-        for side in ("fake", "real"):
-            proto = getattr(s, f"proto_{side}")
-            if proto is None:
+            stride, source = 1, ("--gt default (pass --stride to match the models compared)" if cfg.gt
+                                 else "default 1: the model records no training stride")
+        if stride < 1:
+            raise VidbenchError(f"--stride must be >= 1, got {stride}")
+        return stride, source
+
+    def _build_dataset(self) -> None:
+        from vidbench.datasets import DATASETS, build_dataset
+        from vidbench.datasets.preprocess import ClipConfig
+
+        cfg = self.cfg
+        entry = DATASETS.get(cfg.dataset)
+        split = cfg.split
+        if split is None and self.task == "predict" and "test" in (entry.meta.get("splits") or ()):
+            split = "test"  # §4.1: "Evaluation is performed on the testing set"
+        frames_needed = [m.num_frames for m in self.metrics if m.num_frames]
+        self.T = cfg.num_frames or (PREDICT_FRAMES if self.task == "predict" else max(frames_needed or [16]))
+        self.size = int(cfg.resolution)
+        kw: dict = {"stride": self.stride}
+        if entry.meta.get("config") is ClipConfig or cfg.dataset.startswith("folder:"):
+            kw["length_rule"] = "minimal"  # every video holding one T-frame window at this stride can give a clip
+        self.dataset = build_dataset(cfg.dataset, split=split, num_frames=self.T, size=self.size, seed=0,
+                                     data_root=cfg.data_root, progress=self.progress, **kw)
+        self.split = self.dataset.split
+        self.fp = self.dataset.fingerprint()
+
+    def _counts(self) -> None:
+        """Exactly the protocol's N per side and metric; fewer -> a reason; never more."""
+        cfg = self.cfg
+        for s in self.slots:
+            m = s.metric
+            if m.kind == "generator":
                 continue
-            n = min(proto, cfg.num_videos) if cfg.num_videos else proto
-            setattr(s, f"n_{side}", n)
-            if n < proto and m.kind == "paired":
-                if side == "fake":
-                    s.reasons.append(f"N={n} < the split's {proto} videos (Tab. 3 scores every test clip)")
-            elif n < proto:
-                s.reasons.append(f"N={n} < protocol N={proto} ({'generated' if side == 'fake' else 'real'} videos)")
-        if m.num_frames and T < m.num_frames:
-            s.reasons.append(f"videos have {T} frames < the protocol's {m.num_frames}")
-        if size != PAPER_EVAL_SIZE:
-            s.reasons.append(f"evaluation size {size}² != the paper's {PAPER_EVAL_SIZE}²")
-    available = getattr(sampler, "available", None)  # samples: exports hold a fixed number of videos
-    if isinstance(available, int) and task == "unconditional":
-        for s in slots:
-            if s.n_fake is not None and s.n_fake > available:
-                s.n_fake = available
-                s.reasons.append(f"N={available} < protocol N={s.proto_fake} (only {available} exported videos)")
-    n_fake_total = max([s.n_fake or 0 for s in slots], default=0)
-    n_real_a = max([s.n_real or 0 for s in slots], default=0)
-    if task == "predict":
-        n_real_a = n_fake_total = max(n_real_a, n_fake_total)
-    n_clips = n_real_a + (n_fake_total if cfg.gt else 0)  # --gt: set B (the "generated" side) follows set A
-    if n_clips == 0 and n_fake_total == 0 and any(s.metric.kind != "generator" for s in slots):
-        raise VidbenchError("no videos to evaluate: pass --num-videos N")
-    rule = RealClipRule(dataset=cfg.dataset, split=split, num_clips=n_clips, num_frames=T, stride=stride,
-                        resolution=size, seed=cfg.seed)
-    refs = draw_real_clips(dataset, rule) if n_clips else []
-    real_sets = {"A": (0, n_real_a)} | ({"B": (n_real_a, n_clips)} if cfg.gt else {})
-    if cfg.gt and n_clips > len(dataset):
-        for s in slots:
-            s.warnings.append(f"the two real sets draw {n_clips} clips from {len(dataset)} videos: some videos give "
-                              "clips to both sets (different random starts)")
-    for s in slots:
-        if s.n_real:
-            s.metric.options = dataclasses.replace(
-                s.metric.options,
-                real_clips={**asdict(rule), "num_clips": None, "dataset_fingerprint": fp, "n": s.n_real,
-                            "key": clips_key(fp, rule, s.n_real)})
-    predict_opts = {"iterations": cfg.inversion_iterations, "lambda_vgg": cfg.lambda_vgg,
-                    "vgg_weights": cfg.vgg_weights, "weights_dir": cfg.weights_dir,
-                    "interpolate": cfg.predict_interpolate, "progress": False}
+            if m.kind == "paired":
+                s.proto_fake = s.proto_real = len(self.dataset)  # every clip of the split once (Tab. 3 test set)
+            else:
+                s.proto_fake, s.proto_real = protocol_counts(m)
+                if cfg.gt and m.kind == "sample":  # sample metrics score the real clips themselves
+                    s.proto_real, s.proto_fake = s.proto_fake, None
+            for side in ("fake", "real"):
+                proto = getattr(s, f"proto_{side}")
+                if proto is None:
+                    continue
+                n = min(proto, cfg.num_videos) if cfg.num_videos else proto
+                setattr(s, f"n_{side}", n)
+                if n < proto and m.kind == "paired":
+                    if side == "fake":
+                        s.reasons.append(f"N={n} < the split's {proto} videos (Tab. 3 scores every test clip)")
+                elif n < proto:
+                    what = "generated" if side == "fake" else "real"
+                    s.reasons.append(f"N={n} < protocol N={proto} ({what} videos)")
+            if m.num_frames and self.T < m.num_frames:
+                s.reasons.append(f"videos have {self.T} frames < the protocol's {m.num_frames}")
+            if self.size != PAPER_EVAL_SIZE:
+                s.reasons.append(f"evaluation size {self.size}² != the paper's {PAPER_EVAL_SIZE}²")
+        available = getattr(self.sampler, "available", None)  # samples: exports hold a fixed number of videos
+        if isinstance(available, int) and self.task == "unconditional":
+            for s in self.slots:
+                if s.n_fake is not None and s.n_fake > available:
+                    s.n_fake = available
+                    s.reasons.append(f"N={available} < protocol N={s.proto_fake} (only {available} exported videos)")
+        self.n_fake_total = max([s.n_fake or 0 for s in self.slots], default=0)
+        self.n_real_a = max([s.n_real or 0 for s in self.slots], default=0)
+        if self.task == "predict":
+            self.n_real_a = self.n_fake_total = max(self.n_real_a, self.n_fake_total)
+        self.n_clips = self.n_real_a + (self.n_fake_total if cfg.gt else 0)  # --gt: set B follows set A
+        if self.n_clips == 0 and self.n_fake_total == 0 and any(s.metric.kind != "generator" for s in self.slots):
+            raise VidbenchError("no videos to evaluate: pass --num-videos N")
 
-    # ---------------------------------------------------------------- batch sources
-    bs = max(1, int(cfg.batch_size))
+    def _draw_real_clips(self) -> None:
+        from vidbench.datasets.clips import RealClipRule, clips_key, draw_real_clips
 
-    def real_batches(lo: int, hi: int, desc: str):
+        cfg = self.cfg
+        self.rule = RealClipRule(dataset=cfg.dataset, split=self.split, num_clips=self.n_clips, num_frames=self.T,
+                                 stride=self.stride, resolution=self.size, seed=cfg.seed)
+        self.refs = draw_real_clips(self.dataset, self.rule) if self.n_clips else []
+        self.real_sets = {"A": (0, self.n_real_a)} | ({"B": (self.n_real_a, self.n_clips)} if cfg.gt else {})
+        if cfg.gt and self.n_clips > len(self.dataset):
+            for s in self.slots:
+                s.warnings.append(f"the two real sets draw {self.n_clips} clips from {len(self.dataset)} videos: "
+                                  "some videos give clips to both sets (different random starts)")
+        for s in self.slots:  # the real-set rule reaches the metric (its real-statistics cache keys on it)
+            if s.n_real:
+                s.metric.options = dataclasses.replace(
+                    s.metric.options,
+                    real_clips={**asdict(self.rule), "num_clips": None, "dataset_fingerprint": self.fp,
+                                "n": s.n_real, "key": clips_key(self.fp, self.rule, s.n_real)})
+
+    # ------------------------------------------------------------------------------------------------ sources
+    def real_batches(self, lo: int, hi: int, desc: str):
+        """(clip refs, uint8 [B,T,S,S,3]) of drawn clips lo..hi, decoded one batch ahead in a thread."""
+        from tqdm import tqdm
+
+        from vidbench.datasets.clips import read_clip
+        from vidbench.runner import prefetch
+
         def gen():
-            for a in range(lo, hi, bs):
-                part = refs[a:min(hi, a + bs)]
-                yield part, np.stack([read_clip(dataset, r) for r in part])
+            for a in range(lo, hi, self.bs):
+                part = self.refs[a:min(hi, a + self.bs)]
+                yield part, np.stack([read_clip(self.dataset, r) for r in part])
 
-        bar = tqdm(total=hi - lo, desc=desc, unit="clip", disable=not progress, leave=False)
+        bar = tqdm(total=hi - lo, desc=desc, unit="clip", disable=not self.progress, leave=False)
         for part, vids in prefetch(gen()):
             bar.update(len(part))
             yield part, vids
         bar.close()
 
-    from vidbench.metrics.resize import pre_resize
+    def _batch_refs(self, b: int) -> list:
+        return self.refs[b * self.bs:min(self.n_fake_total, (b + 1) * self.bs)]
 
-    gen_hw: set[tuple[int, int]] = set()
-    slot_rule = {s.name: metric_resize(s.metric, size) for s in slots}
-    rules = list(dict.fromkeys([metric_resize(_NoRule, size), *slot_rule.values()]))  # [0]: mp4 / samples.npz
+    def _read_refs(self, part) -> np.ndarray:
+        from vidbench.datasets.clips import read_clip
 
-    def fit(v: np.ndarray) -> list[np.ndarray]:
-        """Native uint8 [B,T',H,W,C] -> one array [B,T,h,w,C] per distinct resize rule."""
+        return np.stack([read_clip(self.dataset, r) for r in part])
+
+    def fit(self, v: np.ndarray) -> list[np.ndarray]:
+        """Native uint8 [B,T',H,W,C] -> one array [B,T,h,w,C] per distinct resize rule (``self.rules``)."""
+        from vidbench.metrics.resize import pre_resize
+
         v = np.asarray(v)
         if v.ndim != 5 or v.dtype != np.uint8:
-            raise VidbenchError(f"{cfg.model}: sampler returned {v.dtype} {list(v.shape)}, expected uint8 [B,T,H,W,C]")
-        if v.shape[1] < T:
-            raise VidbenchError(f"{cfg.model}: videos have {v.shape[1]} frames, the evaluation needs {T}; pass "
-                                f"--frames {v.shape[1]} (not comparable below a metric's frames)")
-        gen_hw.add((int(v.shape[2]), int(v.shape[3])))
-        v = np.ascontiguousarray(v[:, :T])
-        return [pre_resize(v, r) for r in rules]
+            raise VidbenchError(f"{self.cfg.model}: sampler returned {v.dtype} {list(v.shape)}, expected uint8 "
+                                "[B,T,H,W,C]")
+        if v.shape[1] < self.T:
+            raise VidbenchError(f"{self.cfg.model}: videos have {v.shape[1]} frames, the evaluation needs {self.T}; "
+                                f"pass --frames {v.shape[1]} (not comparable below a metric's frames)")
+        self.gen_hw.add((int(v.shape[2]), int(v.shape[3])))
+        v = np.ascontiguousarray(v[:, :self.T])
+        return [pre_resize(v, r) for r in self.rules]
 
-    n_batches = -(-n_fake_total // bs) if not cfg.gt else 0
-    seed_kw = {"seed": cfg.seed}
-
-    def generated(start_batch: int):
-        if task == "predict":
-            for b in range(start_batch, n_batches):
-                part = refs[b * bs:min(n_fake_total, (b + 1) * bs)]
-                reals = np.stack([read_clip(dataset, r) for r in part])
-                yield fit(sampler.predict(reals[:, 0], T, seed=cfg.seed * 1_000_003 + b, options=predict_opts))
+    def generated(self, start_batch: int):
+        """Batches ``start_batch``.. of generated (or predicted) videos, each as :meth:`fit` returns it."""
+        cfg, s = self.cfg, self.sampler
+        if self.task == "predict":
+            for b in range(start_batch, self.n_batches):
+                reals = self._read_refs(self._batch_refs(b))
+                yield self.fit(s.predict(reals[:, 0], self.T, seed=cfg.seed * 1_000_003 + b,
+                                         options=self.predict_opts))
             return
-        kw = dict(num_frames=T, batch_size=bs, **seed_kw)
-        if start_batch and "start_batch" in inspect.signature(sampler.sample).parameters:
-            it, skip = sampler.sample(n_fake_total, start_batch=start_batch, **kw), 0
+        kw = dict(num_frames=self.T, batch_size=self.bs, seed=cfg.seed)
+        if start_batch and "start_batch" in inspect.signature(s.sample).parameters:
+            it, skip = s.sample(self.n_fake_total, start_batch=start_batch, **kw), 0
         else:
-            it, skip = sampler.sample(n_fake_total, **kw), start_batch
+            it, skip = s.sample(self.n_fake_total, **kw), start_batch
         for b, v in enumerate(it):
             if b >= skip:
-                yield fit(v)
+                yield self.fit(v)
 
-    # ---------------------------------------------------------------- ETA (one timed batch), run folder
-    first = None
-    if resume is None:
-        if n_batches:
-            t0 = time.perf_counter()
-            gen_it = generated(0)
-            first = next(gen_it)
-            per_batch = time.perf_counter() - t0
-            eta_h = per_batch * n_batches / 3600.0
-            if eta_h > 1.0 and not yes:
-                what = "predicting" if task == "predict" else "generating"
-                raise VidbenchError(f"{what} {n_fake_total} videos needs about {eta_h:.1f} h here; pass --yes to "
-                                    "run it")
-        run_dir = new_run_dir(out, "gt" if cfg.gt else cfg.model, cfg.dataset)
-        write_config(run_dir, asdict(cfg))
-    write_real_clips(run_dir / "real_clips.jsonl", refs, real_sets)
-    work = run_dir / "work"
-    work.mkdir(exist_ok=True)
-    for d in (work, run_dir / "samples"):  # temporary files of writes a kill interrupted (atomic_path names)
-        for tmp in d.glob(".*") if d.is_dir() else ():
-            tmp.unlink(missing_ok=True)
-    done = int(state.get("batches_done", 0))
+    def first_batch(self, yes: bool) -> list[np.ndarray] | None:
+        """Generate and time batch 0; refuse when the whole generation would take above an hour without ``yes``."""
+        if not self.n_batches:
+            return None
+        t0 = time.perf_counter()
+        self._gen_it = self.generated(0)
+        first = next(self._gen_it)
+        eta_h = (time.perf_counter() - t0) * self.n_batches / 3600.0
+        if eta_h > 1.0 and not yes:
+            what = "predicting" if self.task == "predict" else "generating"
+            raise VidbenchError(f"{what} {self.n_fake_total} videos needs about {eta_h:.1f} h here; pass --yes to "
+                                "run it")
+        return first
 
-    # ---------------------------------------------------------------- one pass over the generated side
-    per_video: dict[int, dict] = {}
+    # ------------------------------------------------------------------------------------------------ passes
+    def start(self, run_dir: Path, done: int, replayed_hw: list) -> None:
+        from vidbench.datasets.clips import write_real_clips
 
-    def feed_fake(arrays: list[np.ndarray], offset: int, reals: np.ndarray | None, part=None) -> None:
-        for s in slots:
+        self.run_dir, self.done = run_dir, done
+        self.gen_hw |= {tuple(x) for x in replayed_hw}  # sizes of the batches a resume replays
+        write_real_clips(run_dir / "real_clips.jsonl", self.refs, self.real_sets)
+        self.work = run_dir / "work"
+        self.work.mkdir(exist_ok=True)
+        for d in (self.work, run_dir / "samples"):  # temporary files of writes a kill interrupted
+            for tmp in d.glob(".*") if d.is_dir() else ():
+                tmp.unlink(missing_ok=True)
+
+    def feed_fake(self, arrays: list[np.ndarray], offset: int, reals: np.ndarray | None = None, part=None) -> None:
+        """Give every metric the next videos of the generated side, up to its N."""
+        for s in self.slots:
             if s.n_fake is None or s.fed_fake >= s.n_fake:
                 continue
-            v = arrays[rules.index(slot_rule[s.name])]
+            v = arrays[self.rules.index(self.slot_rule[s.name])]
             take = min(len(v), s.n_fake - s.fed_fake)
             m = s.metric
             if m.kind == "distribution":
@@ -453,57 +505,65 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
                 s.ids += [f"{offset + i:06d}|{part[i].video_id}" for i in range(take)]
             s.fed_fake += take
 
-    if cfg.gt:
-        for part, vids in real_batches(n_real_a, n_clips, "real set B"):
-            feed_fake([vids] * len(rules), part[0].index - n_real_a, None)
-    elif n_batches:
-        if task == "predict":
-            for s in slots:
+    def fake_pass(self, first: list[np.ndarray] | None) -> None:
+        """One pass over the generated side: write each batch (work file per rule, mp4s), feed it, record progress."""
+        from tqdm import tqdm
+
+        from vidbench.cache import atomic_write_json
+
+        cfg = self.cfg
+        if cfg.gt:  # the GT rows' second real set stands in for the generated videos
+            for part, vids in self.real_batches(self.n_real_a, self.n_clips, "real set B"):
+                self.feed_fake([vids] * len(self.rules), part[0].index - self.n_real_a)
+            return
+        if not self.n_batches:
+            return
+        if self.task == "predict":
+            for s in self.slots:
                 s.upb = build_metric(s.name, s.metric.options)
-        bar = tqdm(total=n_batches, desc="predict" if task == "predict" else "generate", unit="batch",
-                   disable=not progress, leave=False)
-        src = None
-        for b in range(n_batches):
-            paths = [work / f"fake_{b:06d}_{j}.npy" for j in range(len(rules))]
-            reals = part = None
-            if task == "predict":
-                part = refs[b * bs:min(n_fake_total, (b + 1) * bs)]
-                reals = np.stack([read_clip(dataset, r) for r in part])
-            if b < done:  # resume: replay the saved batch through the fresh metrics
+        bar = tqdm(total=self.n_batches, desc="predict" if self.task == "predict" else "generate", unit="batch",
+                   disable=not self.progress, leave=False)
+        src = self._gen_it
+        for b in range(self.n_batches):
+            paths = [self.work / f"fake_{b:06d}_{j}.npy" for j in range(len(self.rules))]
+            part = self._batch_refs(b) if self.task == "predict" else None
+            reals = self._read_refs(part) if part is not None else None
+            if b < self.done:  # resume: replay the saved batch through the fresh metrics
                 arrays = [np.load(p) for p in paths]
             else:
                 if first is not None:
                     arrays, first = first, None
                 else:
                     if src is None:
-                        src = gen_it if resume is None else generated(done)
+                        src = self.generated(self.done)
                     arrays = next(src)
-                for p_, a in zip(paths, arrays):
-                    _save_npy(p_, a)
+                for p, a in zip(paths, arrays):
+                    _save_npy(p, a)
                 if cfg.save_mp4:
                     for i, clip in enumerate(arrays[0]):
-                        write_video(run_dir / "samples" / f"{b * bs + i:06d}.mp4", clip, fps=cfg.fps)
-            v = arrays[0]
-            feed_fake(arrays, b * bs, reals, part)
-            if b >= done:
-                from vidbench.cache import atomic_write_json
-
-                atomic_write_json(work / "state.json", {"batches_done": b + 1, "videos_done": b * bs + len(v),
-                                                        "generated_hw": sorted(list(x) for x in gen_hw)})
+                        write_video(self.run_dir / "samples" / f"{b * self.bs + i:06d}.mp4", clip, fps=cfg.fps)
+            self.feed_fake(arrays, b * self.bs, reals, part)
+            if b >= self.done:
+                atomic_write_json(self.work / "state.json",
+                                  {"batches_done": b + 1, "videos_done": b * self.bs + len(arrays[0]),
+                                   "generated_hw": sorted(list(x) for x in self.gen_hw)})
             bar.update(1)
         bar.close()
-        gen_hw |= {tuple(x) for x in state.get("generated_hw", [])}  # sizes of the replayed batches
 
-    # ---------------------------------------------------------------- one pass over the real clips
-    real_slots = [s for s in slots if s.n_real and s.metric.kind in ("distribution", "sample") and
-                  (s.metric.kind == "distribution" or cfg.gt)]
-    for s in real_slots:
-        loader = getattr(s.metric, "try_load_real_cache", None)
-        if s.metric.kind == "distribution" and loader is not None:
-            s.real_cached = bool(loader(clips_key(fp, rule, s.n_real)))
-    need = max([s.n_real for s in real_slots if not s.real_cached], default=0)
-    if need:
-        for part, vids in real_batches(0, need, "real clips"):
+    def real_pass(self) -> None:
+        """One pass over the real clips for every metric that needs them and has no cached statistics."""
+        from vidbench.datasets.clips import clips_key
+
+        real_slots = [s for s in self.slots if s.n_real and
+                      (s.metric.kind == "distribution" or (self.cfg.gt and s.metric.kind == "sample"))]
+        for s in real_slots:
+            loader = getattr(s.metric, "try_load_real_cache", None)
+            if s.metric.kind == "distribution" and loader is not None:
+                s.real_cached = bool(loader(clips_key(self.fp, self.rule, s.n_real)))
+        need = max([s.n_real for s in real_slots if not s.real_cached], default=0)
+        if not need:
+            return
+        for part, vids in self.real_batches(0, need, "real clips"):
             for s in real_slots:
                 if s.real_cached or s.fed_real >= s.n_real:
                     continue
@@ -517,102 +577,115 @@ def evaluate(cfg: EvalConfig, out: str | Path, *, yes: bool = False, progress: b
         for s in real_slots:
             saver = getattr(s.metric, "save_real_cache", None)
             if s.metric.kind == "distribution" and saver is not None and not s.real_cached:
-                saver(clips_key(fp, rule, s.n_real))
+                saver(clips_key(self.fp, self.rule, s.n_real))
 
-    # ---------------------------------------------------------------- results
-    def gen_reasons(rz) -> list[str]:
-        out = []
-        for h, w in sorted(gen_hw):
-            r = resolution_reason(h, w, rz.size[0])
-            if r:
-                out.append(r)
+    # ------------------------------------------------------------------------------------------------ results
+    def _eval_protocol(self) -> dict:
+        cfg = self.cfg
+        out = {"task": "gt" if cfg.gt else self.task, "resolution": self.size, "frames": self.T,
+               "real_clips": self.rule.protocol_fields(), "real_resize": "centre square crop, PIL Lanczos",
+               "n_rule": "exactly the protocol's N per side"}
+        if self.task == "predict":
+            vgg_hash = None
+            if cfg.lambda_vgg > 0:
+                vgg_hash = ("random-init" if cfg.vgg_weights == "random-init"
+                            else _vgg_hash(cfg.vgg_weights, cfg.weights_dir))
+            pred = (self.sampler.predict_settings(self.T, self.predict_opts)
+                    if hasattr(self.sampler, "predict_settings") else {})
+            out["predict"] = {"inversion_iterations": cfg.inversion_iterations, "lambda_vgg": cfg.lambda_vgg,
+                              "vgg_weights_hash": vgg_hash, "frames_scored": self.T, **pred}
         return out
-    eval_proto = {"task": "gt" if cfg.gt else task, "resolution": size, "frames": T,
-                  "real_clips": rule.protocol_fields(), "real_resize": "centre square crop, PIL Lanczos",
-                  "n_rule": "exactly the protocol's N per side"}
-    if task == "predict":
-        vgg_hash = None
-        if cfg.lambda_vgg > 0:
-            vgg_hash = "random-init" if cfg.vgg_weights == "random-init" else _vgg_hash(cfg.vgg_weights,
-                                                                                       cfg.weights_dir)
-        pred = sampler.predict_settings(T, predict_opts) if hasattr(sampler, "predict_settings") else {}
-        eval_proto["predict"] = {"inversion_iterations": cfg.inversion_iterations, "lambda_vgg": cfg.lambda_vgg,
-                                 "vgg_weights_hash": vgg_hash, "frames_scored": T, **pred}
-    results: dict[str, dict] = {}
-    for s in slots:
-        m = s.metric
-        if m.kind == "generator":
-            make_fn = getattr(sampler, "generator_fn", None)
-            if make_fn is None:
-                raise VidbenchError(f"{m.name} needs a generator callable; {cfg.model} does not provide one")
-            entries = [(m.name, m.compute(make_fn(num_frames=m.num_frames or T, seed=cfg.seed)))]
-        else:
-            entries = [(m.name, m.compute())]
-            if s.upb is not None:
-                entries.append((f"{m.name}_upb", s.upb.compute()))
-        uses_real = m.kind in ("distribution", "paired") or cfg.gt
-        proto_eval = eval_proto if uses_real else {k: v for k, v in eval_proto.items()
-                                                     if k not in ("real_clips", "real_resize")}
-        rz = slot_rule[s.name]
-        if not cfg.gt:
-            proto_eval = {**proto_eval, "fake_resize": {"size": list(rz.size), "method": rz.method,
-                                                        "source": rz.source}}
-        for name, res in entries:
-            reasons = list(s.reasons)
-            if m.kind != "generator":
-                reasons += [] if cfg.gt else gen_reasons(rz)
-                res["protocol"] = {**res["protocol"], "eval": proto_eval}
-                res["protocol_id"] = protocol_id(res["protocol"], res.get("weights_hash"))
-            if task == "predict":
-                reasons += _predict_reasons(cfg, split)
-                if name.endswith("_upb"):
-                    res.setdefault("extra", {})["definition"] = "frame 1 of each clip vs frame 0 of its prediction " \
-                                                                "(G(ẑ1), the inverted code's reconstruction): UP-B"
-            _add_reasons(res, reasons)
-            res["warnings"] = list(res.get("warnings", [])) + s.warnings
-            extra = res.setdefault("extra", {})
-            extra["eval"] = {"n_fake_used": s.fed_fake if s.n_fake else None,
-                             "n_real_used": (s.n_real if s.real_cached else s.fed_real) if s.n_real else None,
-                             "fake_resize": None if cfg.gt else rz.describe(), "stride": stride,
-                             "stride_source": stride_source}
-            random_det = (res.get("detector") or "").endswith("[random-init]")
-            key = name + "[random-init]" if random_det and not name.endswith("[random-init]") else name
-            results[key] = res
-        rows = (res.get("extra") or {}).get("per_video") if m.kind in ("sample", "paired") else None
-        if isinstance(rows, dict):
-            ids = s.ids or [f"{i:06d}" for i in range(s.fed_fake)]
-            for k, vals in rows.items():
-                if isinstance(vals, list) and len(vals) == len(ids):
-                    for i, val in enumerate(vals):
-                        per_video.setdefault(i, {"index": i, "id": ids[i], "seed": cfg.seed})[f"{m.name}.{k}"] = val
 
-    sampler_settings = None
-    if sampler is not None:
-        sampler_settings = sampler.settings() if hasattr(sampler, "settings") else {"info": sampler.info()}
-        sampler_settings = {**sampler_settings, "stride": stride, "stride_source": stride_source,
-                            "generated_size": [list(x) for x in sorted(gen_hw)],
-                            "fake_resize": {s.name: slot_rule[s.name].describe() for s in slots}}
-    real_clips = {**asdict(rule), "rule": rule.describe(), "rule_name": rule.rule, "file": "real_clips.jsonl",
-                  "dataset_fingerprint": fp,
-                  "sets": {k: list(v) for k, v in real_sets.items()}, "stride_source": stride_source}
-    rec = new_record(model="gt" if cfg.gt else cfg.model,
-                     dataset={"name": cfg.dataset, "split": split, "fingerprint": fp},
-                     seed=cfg.seed, metrics=results, checkpoint=cfg.checkpoint,
-                     checkpoint_hash=getattr(sampler, "checkpoint_hash", None),
-                     recipe=getattr(sampler, "recipe", None), command="eval", task=task,
-                     label=cfg.label if cfg.label is not None else ("GT" if cfg.gt else None),
-                     sampler=sampler_settings, real_clips=real_clips)
-    n_rows = max([s.fed_fake for s in slots] + [len(per_video)]) if not cfg.gt else len(per_video)
-    write_per_video(run_dir, [per_video.get(i, {"index": i, "id": f"{i:06d}", "seed": cfg.seed})
-                              for i in range(n_rows)])
-    files = sorted(work.glob("fake_*_0.npy"))
-    if files:
-        total = sum(np.load(f, mmap_mode="r").nbytes for f in files)
-        if cfg.save_npz or (cfg.save_npz is None and total <= NPZ_AUTO_BYTES):
-            write_npz_streaming(run_dir / "samples.npz", files)
-    write_result(run_dir, rec)
-    shutil.rmtree(work, ignore_errors=True)
-    return run_dir
+    def _generated_reasons(self, rz) -> list[str]:
+        return [r for h, w in sorted(self.gen_hw) if (r := resolution_reason(h, w, rz.size[0]))]
+
+    def results(self) -> tuple[dict[str, dict], dict[int, dict]]:
+        """Metric entries (with the eval protocol, reasons and counts) and per-video rows."""
+        cfg = self.cfg
+        eval_proto = self._eval_protocol()
+        results: dict[str, dict] = {}
+        per_video: dict[int, dict] = {}
+        for s in self.slots:
+            m = s.metric
+            if m.kind == "generator":
+                make_fn = getattr(self.sampler, "generator_fn", None)
+                if make_fn is None:
+                    raise VidbenchError(f"{m.name} needs a generator callable; {cfg.model} does not provide one")
+                entries = [(m.name, m.compute(make_fn(num_frames=m.num_frames or self.T, seed=cfg.seed)))]
+            else:
+                entries = [(m.name, m.compute())]
+                if s.upb is not None:
+                    entries.append((f"{m.name}_upb", s.upb.compute()))
+            uses_real = m.kind in ("distribution", "paired") or cfg.gt
+            proto_eval = eval_proto if uses_real else {k: v for k, v in eval_proto.items()
+                                                         if k not in ("real_clips", "real_resize")}
+            rz = self.slot_rule[s.name]
+            if not cfg.gt:
+                proto_eval = {**proto_eval, "fake_resize": {"size": list(rz.size), "method": rz.method,
+                                                            "source": rz.source}}
+            for name, res in entries:
+                reasons = list(s.reasons)
+                if m.kind != "generator":
+                    reasons += [] if cfg.gt else self._generated_reasons(rz)
+                    res["protocol"] = {**res["protocol"], "eval": proto_eval}
+                    res["protocol_id"] = protocol_id(res["protocol"], res.get("weights_hash"))
+                if self.task == "predict":
+                    reasons += _predict_reasons(cfg, self.split)
+                    if name.endswith("_upb"):
+                        res.setdefault("extra", {})["definition"] = (
+                            "frame 1 of each clip vs frame 0 of its prediction (G(ẑ1), the inverted code's "
+                            "reconstruction): UP-B")
+                _add_reasons(res, reasons)
+                res["warnings"] = list(res.get("warnings", [])) + s.warnings
+                res.setdefault("extra", {})["eval"] = {
+                    "n_fake_used": s.fed_fake if s.n_fake else None,
+                    "n_real_used": (s.n_real if s.real_cached else s.fed_real) if s.n_real else None,
+                    "fake_resize": None if cfg.gt else rz.describe(), "stride": self.stride,
+                    "stride_source": self.stride_source}
+                random_det = (res.get("detector") or "").endswith("[random-init]")
+                results[name + "[random-init]" if random_det and not name.endswith("[random-init]") else name] = res
+            rows = (entries[0][1].get("extra") or {}).get("per_video") if m.kind in ("sample", "paired") else None
+            if isinstance(rows, dict):
+                ids = s.ids or [f"{i:06d}" for i in range(s.fed_fake)]
+                for k, vals in rows.items():
+                    if isinstance(vals, list) and len(vals) == len(ids):
+                        for i, val in enumerate(vals):
+                            row = per_video.setdefault(i, {"index": i, "id": ids[i], "seed": cfg.seed})
+                            row[f"{m.name}.{k}"] = val
+        return results, per_video
+
+    def finish(self) -> Path:
+        """Compute, write per_video.jsonl, samples.npz (when small), result.json; remove the work folder."""
+        cfg, run_dir = self.cfg, self.run_dir
+        results, per_video = self.results()
+        sampler_settings = None
+        if self.sampler is not None:
+            s = self.sampler
+            base = s.settings() if hasattr(s, "settings") else {"info": s.info()}
+            sampler_settings = {**base, "stride": self.stride, "stride_source": self.stride_source,
+                                "generated_size": [list(x) for x in sorted(self.gen_hw)],
+                                "fake_resize": {x.name: self.slot_rule[x.name].describe() for x in self.slots}}
+        real_clips = {**asdict(self.rule), "rule": self.rule.describe(), "rule_name": self.rule.rule,
+                      "file": "real_clips.jsonl", "dataset_fingerprint": self.fp,
+                      "sets": {k: list(v) for k, v in self.real_sets.items()}, "stride_source": self.stride_source}
+        rec = new_record(model="gt" if cfg.gt else cfg.model,
+                         dataset={"name": cfg.dataset, "split": self.split, "fingerprint": self.fp},
+                         seed=cfg.seed, metrics=results, checkpoint=cfg.checkpoint,
+                         checkpoint_hash=getattr(self.sampler, "checkpoint_hash", None),
+                         recipe=getattr(self.sampler, "recipe", None), command="eval", task=self.task,
+                         label=cfg.label if cfg.label is not None else ("GT" if cfg.gt else None),
+                         sampler=sampler_settings, real_clips=real_clips)
+        n_rows = len(per_video) if cfg.gt else max([s.fed_fake for s in self.slots] + [len(per_video)])
+        write_per_video(run_dir, [per_video.get(i, {"index": i, "id": f"{i:06d}", "seed": cfg.seed})
+                                  for i in range(n_rows)])
+        files = sorted(self.work.glob("fake_*_0.npy"))
+        if files:
+            total = sum(np.load(f, mmap_mode="r").nbytes for f in files)
+            if cfg.save_npz or (cfg.save_npz is None and total <= NPZ_AUTO_BYTES):
+                write_npz_streaming(run_dir / "samples.npz", files)
+        write_result(run_dir, rec)
+        shutil.rmtree(self.work, ignore_errors=True)
+        return run_dir
 
 
 def _add_reasons(res: dict, reasons: list[str]) -> None:

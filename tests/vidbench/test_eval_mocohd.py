@@ -133,6 +133,9 @@ def test_predict_pairs_each_clip_with_its_own_ground_truth(files, tmp_path):
     assert upb["extra"]["values"]["ssim"] == pytest.approx(ssim0, rel=1e-9)
     rows = [json.loads(x) for x in (run / "per_video.jsonl").read_text().splitlines()]
     assert [r["id"].split("|")[1] for r in rows] == [r.video_id for r in refs]  # pairs name their clip
+    for i, row in enumerate(rows):  # per-video rows are the prediction's (all 5 frames), not the UP-B frame
+        ref = np.mean([min(peak_signal_noise_ratio(real[i, t], pred[i, t], data_range=255), 100.0) for t in range(5)])
+        assert row["psnr_ssim_rgb.psnr"] == pytest.approx(ref, rel=1e-9)
 
 
 def test_predict_frame0_is_the_inversion_reconstruction(files):
