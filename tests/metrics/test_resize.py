@@ -29,6 +29,9 @@ def test_identity_size_and_uint8_input():
      ((37, 53), (11, 90)), ((300, 300), (7, 13)), ((176, 144), (224, 224))],
 )
 def test_matches_tf1_resize_bilinear(in_hw, out_hw):
+    # torchvision (-> triton) must be loaded before TensorFlow: torch -> tensorflow -> torchvision segfaults, which
+    # would kill a later test of the same process (e.g. FaceNet) under pytest -n 2
+    pytest.importorskip("torchvision")
     tf = pytest.importorskip("tensorflow")
     rng = np.random.default_rng(sum(in_hw) + sum(out_hw))
     x = (rng.random((2, *in_hw, 3)) * 255).astype(np.float32)  # NHWC, 0..255 like FVD's frames
