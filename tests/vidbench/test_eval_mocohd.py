@@ -68,9 +68,12 @@ def files(tmp_path_factory):
 
 
 def _eval(tmp_path, *args):
-    r = CliRunner().invoke(cli, ["eval", "--out", str(tmp_path / "runs"), "--json", *args], catch_exceptions=False)
+    runs = tmp_path / "runs"
+    before = set(runs.iterdir()) if runs.exists() else set()
+    r = CliRunner().invoke(cli, ["eval", "--out", str(runs), "--json", *args], catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    return json.loads(r.output), sorted((tmp_path / "runs").iterdir())[-1]
+    (new,) = set(runs.iterdir()) - before
+    return json.loads(r.output), new
 
 
 @pytest.mark.parametrize("stride", [2, 1])

@@ -92,10 +92,13 @@ def _export(path, n=8, frames=6, size=16, value=None):
 
 
 def _eval(tmp_path, *args, ok=True):
-    r = CliRunner().invoke(cli, ["eval", "--out", str(tmp_path / "runs"), "--json", *args])
+    runs = tmp_path / "runs"
+    before = set(runs.iterdir()) if runs.exists() else set()
+    r = CliRunner().invoke(cli, ["eval", "--out", str(runs), "--json", *args])
     if ok:
         assert r.exit_code == 0, r.output
-        return json.loads(r.output), sorted((tmp_path / "runs").iterdir())[-1]
+        (new,) = set(runs.iterdir()) - before
+        return json.loads(r.output), new
     return r
 
 
@@ -313,3 +316,22 @@ def test_samples_shorter_than_the_protocol_frames_are_refused(tmp_path, metrics)
     r = _eval(tmp_path, "--model", f"samples:{exp}", "--dataset", f"folder:{real}", "--metrics", "t_dist",
               "--resolution", "16", ok=False)
     assert r.exit_code == 2 and "has 3 frames, the evaluation needs 4" in r.output
+
+
+def test_no_resume_files_writes_no_batch_files_and_gives_the_same_result(tmp_path, metrics, monkeypatch):
+    import vidbench.evaluate as ev
+
+    saved = []
+    real_save = ev._save_npy
+    monkeypatch.setattr(ev, "_save_npy", lambda p, a: (saved.append(p.name), real_save(p, a)))
+    real = _real_set(tmp_path / "real")
+    exp = _export(tmp_path / "e.npz")
+    args = ["--model", f"samples:{exp}", "--dataset", f"folder:{real}", "--metrics", "t_dist", "--frames", "4",
+            "--resolution", "16", "--batch-size", "2"]
+    rec_a, run_a = _eval(tmp_path, *args)
+    assert saved == [f"fake_{b:06d}_0.npy" for b in range(3)]  # 5 videos in batches of 2
+    saved.clear()
+    rec_b, run_b = _eval(tmp_path / "b", *args, "--no-resume-files", "--no-save-npz")
+    assert saved == [] and not (run_b / "samples.npz").exists()
+    assert rec_b["metrics"]["t_dist"]["value"] == rec_a["metrics"]["t_dist"]["value"]
+    assert len(list((run_b / "samples").glob("*.mp4"))) == 5
