@@ -281,20 +281,28 @@ class _Evaluation:
         opts = MetricOptions(device=cfg.device, batch_size=cfg.batch_size, detector=cfg.detector,
                              detector_weights=cfg.detector_weights, weights_dir=cfg.weights_dir, seed=cfg.seed,
                              progress=self.progress, bootstrap=int(cfg.bootstrap))
+        from vidbench.registry import METRICS
+
+        for name in names:  # refuse a wrong kind before any detector is loaded
+            self._check_kind(name, METRICS.get(name).meta.get("kind"))
         metrics = [build_metric(m, opts) for m in names]
         for m in metrics:
-            if task == "unconditional" and m.kind == "paired":
-                raise VidbenchError(f"{m.name} pairs each prediction with its own ground truth; unconditional "
-                                    f"samples have none: run it with `vidbench eval --task predict`")
-            if task == "predict" and m.kind != "paired":
-                raise VidbenchError(f"--task predict scores paired metrics (psnr_ssim_rgb, psnr_ssim_y); {m.name} is "
-                                    f"a {m.kind} metric: run it in a separate `vidbench eval` without --task predict")
-            if m.kind == "latent":
-                raise VidbenchError(f"{m.name} is computed from latent samples: use `vidbench pca` / the "
-                                    "pca_variance metric on a PCA run")
-            if cfg.gt and m.kind == "generator":
-                raise VidbenchError(f"{m.name} needs a model; --gt computes rows from real clips only")
+            self._check_kind(m.name, m.kind)
         return metrics
+
+    def _check_kind(self, name: str, kind: str | None) -> None:
+        task = self.task
+        if task == "unconditional" and kind == "paired":
+            raise VidbenchError(f"{name} pairs each prediction with its own ground truth; unconditional "
+                                f"samples have none: run it with `vidbench eval --task predict`")
+        if task == "predict" and kind is not None and kind != "paired":
+            raise VidbenchError(f"--task predict scores paired metrics (psnr_ssim_rgb, psnr_ssim_y); {name} is "
+                                f"a {kind} metric: run it in a separate `vidbench eval` without --task predict")
+        if kind == "latent":
+            raise VidbenchError(f"{name} is computed from latent samples: use `vidbench pca` / the "
+                                "pca_variance metric on a PCA run")
+        if self.cfg.gt and kind == "generator":
+            raise VidbenchError(f"{name} needs a model; --gt computes rows from real clips only")
 
     def _build_sampler(self):
         cfg = self.cfg

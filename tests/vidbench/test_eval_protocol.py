@@ -335,3 +335,13 @@ def test_no_resume_files_writes_no_batch_files_and_gives_the_same_result(tmp_pat
     assert saved == [] and not (run_b / "samples.npz").exists()
     assert rec_b["metrics"]["t_dist"]["value"] == rec_a["metrics"]["t_dist"]["value"]
     assert len(list((run_b / "samples").glob("*.mp4"))) == 5
+
+
+def test_predict_needs_a_sampler_with_predict_and_paired_metrics(tmp_path):
+    exp = _export(tmp_path / "e.npz")
+    r = _eval(tmp_path, "--model", f"samples:{exp}", "--dataset", "moving_mnist", "--task", "predict",
+              "--resolution", "16", ok=False)
+    assert r.exit_code == 2 and "cannot run --task predict" in r.output
+    r = _eval(tmp_path, "--model", f"samples:{exp}", "--dataset", "moving_mnist", "--task", "predict",
+              "--metrics", "fvd2048_16f", ok=False)
+    assert r.exit_code == 2 and "--task predict scores paired metrics" in r.output
