@@ -292,8 +292,8 @@ def _unit_counts(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
 
 def _resampled_fds(xa, ia, na, xb, ib, nb, k, ddof, rng, chunk_bytes=1 << 28) -> np.ndarray:
     """FD of ``k`` independent resamples (units with replacement) of set a and of set b."""
-    d = xa.shape[1]
-    step = max(1, min(k, int(chunk_bytes // (8 * d * d * 4))))
+    d, rows = xa.shape[1], max(xa.shape[0], xb.shape[0])
+    step = max(1, min(k, int(chunk_bytes // (8 * max(d * d * 4, rows * d)))))  # [b,D,D] stacks and [b,rows,D] temps
     out = []
     for s in range(0, k, step):
         b = min(step, k - s)
