@@ -458,12 +458,17 @@ def run_ablation(cfg: AblationConfig, out: str | Path = "runs", *, progress: boo
             failed(v, vdir, t0, err)
     order = {v.label: i for i, v in enumerate(spec["variants"])}
     results.sort(key=lambda r: order.get(r.label, len(order)))
+    by_note: dict[str, list[str]] = {}  # the same note for several variants is printed once
+    missing: list[tuple[str, str, str]] = []
     for r in results:
         for n in r.notes:
-            if f"{r.label}: {n}" not in table_notes:
-                table_notes.append(f"{r.label}: {n}")
+            by_note.setdefault(n, []).append(r.label)
+            if " not measured: " in n:
+                missing.append((r.label, n.split(" not measured: ")[0], "not measured: " + n.split(
+                    " not measured: ", 1)[1]))
         if r.status == "failed":
             table_notes.append(f"{r.label}: failed ({r.error})")
+    table_notes += [f"{', '.join(labels)}: {n}" for n, labels in by_note.items() if " not measured: " not in n]
     total = time.perf_counter() - t_start
     table_notes.insert(0, f"Measured rows: `vidbench ablate --table {cfg.table} --budget {b.name}` on {dataset}"
                           + (f" (image generator on {image_dataset})" if cfg.table == "5" else "")
@@ -474,7 +479,7 @@ def run_ablation(cfg: AblationConfig, out: str | Path = "runs", *, progress: boo
                               f"both evaluated at {b.eval_resolution}².")
     dirs = [d for r in results for d in r.eval_dirs]
     records = find_records(*dirs) if dirs else []
-    res = build_table(cfg.table, records, notes=table_notes)
+    res = build_table(cfg.table, records, notes=table_notes, not_measured=missing)
     paths = {}
     for fmt, ext in (("md", "md"), ("csv", "csv"), ("latex", "tex"), ("html", "html")):
         paths[fmt] = str(atomic_write_text(root / f"table{cfg.table}.{ext}", render(res, fmt)))

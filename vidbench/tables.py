@@ -295,9 +295,10 @@ def _merge(vals: list[Measured]) -> Cell:
 
 
 def build_table(table: str | int, records: Iterable[tuple[Path | None, dict]] = (),
-                notes: Iterable[str] = ()) -> TableResult:
+                notes: Iterable[str] = (), not_measured: Iterable[tuple[str, str, str]] = ()) -> TableResult:
     """Lay out paper table ``table`` with published rows and the measured rows of ``records`` (``notes``: extra
-    footnotes, e.g. how the measured rows were made)."""
+    footnotes, e.g. how the measured rows were made; ``not_measured``: (row, protocol, reason) of metrics that could
+    not run, shown as "—" with the reason in the measured-only block)."""
     spec = load_spec(table)
     pub_all = load_published()
     pub = pub_all[pub_all["table"].isin(spec.published_tables)]
@@ -383,9 +384,16 @@ def build_table(table: str | int, records: Iterable[tuple[Path | None, dict]] = 
 
     reasons_all: list[str] = []
     extra_rows_d: dict[tuple[str, str], dict[str, Cell]] = {}
+    datasets_of = {row: ds for (row, ds, _) in other}
+    for row, name, reason in not_measured:
+        key = (row, datasets_of.get(row, ""), name)
+        if key not in other:
+            other[key] = []
+            other_reasons[key] = []
+        other_reasons[key].append(reason)
     for key in sorted(other):
         row, ds, name = key
-        cell = _merge(other[key])
+        cell = _merge(other[key]) if other[key] else Cell(source="measured", prov={"protocol": name})
         for r in other_reasons[key]:
             if r not in reasons_all:
                 reasons_all.append(r)

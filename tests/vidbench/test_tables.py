@@ -307,3 +307,15 @@ def test_cli_table_formats_and_errors(tmp_path):
     assert r.exit_code == 2
     r = CliRunner().invoke(cli, ["table", "--help"])
     assert r.exit_code == 0 and "Example" in r.output
+
+
+def test_metric_that_could_not_run_shows_a_dash_with_the_reason(tmp_path):
+    _run(tmp_path, label="w/o D_I", dataset="moving_mnist", split="test", resolution=32,
+         metrics={"fvd32_16f": _m(700.0, "fvd32_16f", 32)})
+    res = build_table("4", _records(tmp_path), not_measured=[("w/o D_I", "is10k_c3d", "not measured: C3D missing")])
+    md = render(res, "md")
+    line = next(x for x in md.splitlines() if x.startswith("| w/o D_I | moving_mnist"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[2].startswith("700.000") and cells[3].startswith("—")  # columns: fvd32_16f, is10k_c3d
+    key = cells[3].split("[")[1].rstrip("]")
+    assert f"[{key}] not measured: C3D missing" in md
