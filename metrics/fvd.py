@@ -427,8 +427,10 @@ class FVD(Metric):
         if self.real.n == 0 or self._real_from_cache:
             return None
         shapes = np.array(sorted(self._shapes["real"]), dtype=np.int64).reshape(-1, 3)
-        return save_real_stats(self._cache_path(fingerprint), self.cache_key(fingerprint), self.real,
-                               shapes=shapes, feats=self._gathered("real"))
+        # global statistics and features (collectives: every torch.distributed process calls this; no-op otherwise)
+        stats, feats = self.real.copy().all_reduce(), self._gathered("real")
+        return save_real_stats(self._cache_path(fingerprint), self.cache_key(fingerprint), stats,
+                               shapes=shapes, feats=feats)
 
     # -------------------------------------------------------------- result
     def _gathered(self, key: str) -> np.ndarray:
