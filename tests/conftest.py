@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch  # noqa: F401  (must precede any tensorflow import)
+import torchvision  # noqa: F401,E402  (so does torchvision: torch -> tensorflow -> torchvision segfaults)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VIDBENCH_SHARED", REPO.parent / "shared")).resolve()
