@@ -24,13 +24,14 @@ One protocol for both sides (DESIGN.md "CLI contract"; the rules below are recor
 * **N.** Each metric receives exactly its protocol's N generated and N real videos (the first N of the one stream);
   fewer (``--num-videos`` smaller, a short export) → ``comparable: false`` with the reason; never more.
 * **Streaming.** Generated batches are resized, written (``samples/*.mp4`` at the evaluation size and a lossless
-  ``work/fake_<batch>_<rule>.npy`` per batch and distinct resize rule) and fed to every metric as they come: one pass over the generated videos, one over the real clips, memory
-  O(batch). ``samples.npz`` is written only when it is small (≤ 64 MiB) or asked for (``--save-npz``), streamed
+  ``work/fake_<batch>_<rule>.npy`` per batch and distinct resize rule) and fed to every metric as they come: one
+  pass over the generated videos, one over the real clips, memory O(batch). ``samples.npz`` is written only when it is small (≤ 64 MiB) or asked for (``--save-npz``), streamed
   from the batch files.
 * **Resume.** ``state.json`` in ``work/`` is updated atomically after each completed batch. ``eval --resume RUN_DIR``
   re-reads the run's config, *replays* the saved batches through fresh metrics (recomputing their features: metric
   accumulators are never persisted, so every metric kind resumes the same way) and continues generating from the
-  first missing batch; batch ``i`` of every sampler depends only on (seed, i), so the result is identical. The real
+  first missing batch (``sample(..., start_batch=k)``; samplers without it are re-run from batch 0 and the first
+  k batches dropped). Sampling is deterministic given the seed, so the result is identical. The real
   pass is deterministic and simply runs again. ``work/`` is removed when the run completes. The batch files need
   N·T·S²·3 bytes of disk per distinct resize rule while the run lasts (1.6 GB for 2,048 clips of 16 frames at
   128²); ``resumable=False`` (``--no-resume-files``) writes none and a killed run starts again.
