@@ -25,8 +25,8 @@ One protocol for both sides (DESIGN.md "CLI contract"; the rules below are recor
   fewer (``--num-videos`` smaller, a short export) → ``comparable: false`` with the reason; never more.
 * **Streaming.** Generated batches are resized, written (``samples/*.mp4`` at the evaluation size and a lossless
   ``work/fake_<batch>_<rule>.npy`` per batch and distinct resize rule) and fed to every metric as they come: one
-  pass over the generated videos, one over the real clips, memory O(batch). ``samples.npz`` is written only when it is small (≤ 64 MiB) or asked for (``--save-npz``), streamed
-  from the batch files.
+  pass over the generated videos, one over the real clips, memory O(batch). ``samples.npz`` is written only when
+  it is small (≤ 64 MiB) or asked for (``--save-npz``), streamed from the batch files.
 * **Resume.** ``state.json`` in ``work/`` is updated atomically after each completed batch. ``eval --resume RUN_DIR``
   re-reads the run's config, *replays* the saved batches through fresh metrics (recomputing their features: metric
   accumulators are never persisted, so every metric kind resumes the same way) and continues generating from the
