@@ -345,3 +345,18 @@ def test_predict_needs_a_sampler_with_predict_and_paired_metrics(tmp_path):
     r = _eval(tmp_path, "--model", f"samples:{exp}", "--dataset", "moving_mnist", "--task", "predict",
               "--metrics", "fvd2048_16f", ok=False)
     assert r.exit_code == 2 and "--task predict scores paired metrics" in r.output
+
+
+def test_samples_npz_only_when_small_or_asked(tmp_path, metrics, monkeypatch):
+    import vidbench.evaluate as ev
+
+    monkeypatch.setattr(ev, "NPZ_AUTO_BYTES", 5 * 4 * 16 * 16 * 3 - 1)  # one byte below this run's 5 videos
+    real = _real_set(tmp_path / "real")
+    exp = _export(tmp_path / "e.npz")
+    args = ["--model", f"samples:{exp}", "--dataset", f"folder:{real}", "--metrics", "t_dist", "--frames", "4",
+            "--resolution", "16"]
+    _, run = _eval(tmp_path, *args)
+    assert not (run / "samples.npz").exists() and len(list((run / "samples").glob("*.mp4"))) == 5
+    _, run = _eval(tmp_path, *args, "--save-npz")
+    with np.load(run / "samples.npz") as z:
+        assert z["video"].shape == (5, 4, 16, 16, 3)
