@@ -65,7 +65,7 @@ class FidProtocol:
 
 
 PAPER = FidProtocol()
-_NAME_RE = re.compile(r"^fid(\d+)(k?)$")
+_NAME_RE = re.compile(r"^fid([1-9]\d*)(k?)$")  # no zero-padded second names
 
 
 def images_from_videos(videos) -> np.ndarray:

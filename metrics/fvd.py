@@ -103,7 +103,7 @@ VARIANT_SUMMARY = {
     "tats": "TATS: torch bilinear straight to 224, BN eps 1e-5 port",
     "videogpt": "VideoGPT: short side 224 + centre crop (torch bilinear), BN eps 1e-5 port",
 }
-_NAME_RE = re.compile(r"^fvd(\d+)_(\d+)f(?:_([a-z0-9]+))?$")
+_NAME_RE = re.compile(r"^fvd([1-9]\d*)_([1-9]\d*)f(?:_([a-z0-9]+))?$")  # no zero-padded second names
 
 
 def make_protocol(n: int, t: int, variant: str = "") -> FVDProtocol:

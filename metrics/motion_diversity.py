@@ -51,7 +51,7 @@ class MotionDiversityProtocol:
 
 PAPER = MotionDiversityProtocol()
 PRESETS = {"motion_div100x50_16f": PAPER}
-_NAME_RE = re.compile(r"^motion_div(\d+)x(\d+)_(\d+)f$")
+_NAME_RE = re.compile(r"^motion_div([1-9]\d*)x([1-9]\d*)_([1-9]\d*)f$")  # no zero-padded second names
 
 
 # ----------------------------------------------------------------------------------------------- pure functions

@@ -382,9 +382,7 @@ class StyleGAN2Trainer:
         return ck
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-        if ck.get("format") != "vidbench-stylegan2-train-v1":
-            raise VidbenchError(f"{path}: not a `vidbench train image` checkpoint (use it as --image-generator instead)")
+        ck = _read_checkpoint(Path(path))
         gcfg = self.cfg.generator_config()
         self.G.load_state_dict(remap_rosinality_state_dict(ck["g"], gcfg))
         self.G_ema.load_state_dict(remap_rosinality_state_dict(ck["g_ema"], gcfg))
@@ -399,6 +397,30 @@ class StyleGAN2Trainer:
         torch.set_rng_state(ck["rng"]["torch"])
         if ck["rng"]["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
+        self._truncate_log()
+
+    def _truncate_log(self) -> None:
+        """After a resume: keep the complete log rows up to the checkpoint's step (rows logged after it by a killed
+        run would otherwise appear twice); the file is rewritten atomically."""
+        if not self.log_path.exists():
+            return
+        kept, last = [], -1
+        with open(self.log_path, newline="") as f:
+            for r in csv.DictReader(f):
+                if None in r or any(r.get(k) is None for k in LOG_FIELDS):
+                    continue  # a line cut short by the kill
+                try:
+                    s = int(r["step"])
+                except (TypeError, ValueError):
+                    continue
+                if last < s <= self.step:
+                    kept.append(r)
+                    last = s
+        with atomic_path(self.log_path) as tmp:
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+                w.writeheader()
+                w.writerows(kept)
 
     def _log(self, row: dict) -> None:
         new = not self.log_path.exists()
@@ -441,6 +463,21 @@ class StyleGAN2Trainer:
         return row
 
 
+def _read_checkpoint(path: Path) -> dict:
+    """A `vidbench train image` checkpoint, or one clear error (missing, truncated, another model's file)."""
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - truncated zip, foreign pickle, ...
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise VidbenchError(f"{path}: cannot read the checkpoint, it is truncated or corrupt ({type(e).__name__}: "
+                            f"{first[:160]}); copy an earlier checkpoints/NNNNNN.pt over it") from None
+    if not isinstance(ck, dict) or ck.get("format") != "vidbench-stylegan2-train-v1":
+        fmt = ck.get("format") if isinstance(ck, dict) else type(ck).__name__
+        raise VidbenchError(f"{path}: not a `vidbench train image` checkpoint (format {fmt!r}); resume an image "
+                            "training run folder (a StyleGAN2 .pt is used as --image-generator instead)")
+    return ck
+
+
 def resume_trainer(run_dir: str | os.PathLike, *, dataset=None, fid_callback=None, progress: bool = True,
                    overrides: dict | None = None) -> StyleGAN2Trainer:
     """Rebuild the trainer of ``run_dir`` from its latest checkpoint (config from the checkpoint; ``overrides`` may
@@ -448,8 +485,11 @@ def resume_trainer(run_dir: str | os.PathLike, *, dataset=None, fid_callback=Non
     run_dir = Path(run_dir)
     ck_path = run_dir / "checkpoint.pt"
     if not ck_path.exists():
-        raise VidbenchError(f"{run_dir}: no checkpoint.pt to resume from")
-    ck = torch.load(ck_path, map_location="cpu", weights_only=True)
+        raise VidbenchError(f"{run_dir}: no checkpoint.pt to resume from (is it a `vidbench train image` run folder?)")
+    from vidbench.cache import remove_interrupted_writes
+
+    remove_interrupted_writes(run_dir, run_dir / "checkpoints", run_dir / "samples")  # left by a killed write
+    ck = _read_checkpoint(ck_path)
     cfg = config_from_dict(ImageTrainConfig, ck["train_config"])
     if overrides:
         cfg = dataclasses.replace(cfg, **overrides)

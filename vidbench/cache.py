@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -27,6 +28,37 @@ def stats_cache_dir() -> Path:
     return cache_root() / "stats"
 
 
+# what :func:`atomic_path` names its temporary files: tempfile.mkstemp(prefix=".{final name}.", suffix=...) adds 8
+# characters from [a-z0-9_]
+_TEMP_RE = re.compile(r"^\..+\.[a-z0-9_]{8}(\.[A-Za-z0-9]+)?$")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def is_interrupted_write(name: str) -> bool:
+    """True for the name of a temporary file that :func:`atomic_path` leaves when its process is killed mid-write."""
+    return bool(_TEMP_RE.match(name))
+
+
+def remove_interrupted_writes(*folders: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files of writes a kill interrupted (resume calls this); returns what was removed.
+
+    Only files named like :func:`atomic_path` temporaries directly inside ``folders`` are touched; the final files
+    were never replaced by them (the rename did not happen), so nothing complete is lost.
+    """
+    removed = []
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if p.is_file() and is_interrupted_write(p.name):
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+                    removed.append(p)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success rename it over ``path``, on error delete it.
@@ -38,6 +70,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix if suffix is None else suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; the final file gets the usual permissions
     try:
         yield tmp_path
         os.replace(tmp_path, path)

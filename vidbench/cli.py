@@ -9,6 +9,7 @@ Exit status: 0 success, 2 bad usage or bad input (one-line error; the traceback 
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 
@@ -79,6 +80,12 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
+# OS errors caused by the environment, not by a bug: the CLI names the path and the fix instead of a traceback
+_ENV_ERRNOS = {errno.EACCES: "fix the permissions or choose another path", errno.EPERM: "fix the permissions or "
+               "choose another path", errno.ENOSPC: "free disk space", errno.EDQUOT: "free disk space (quota)",
+               errno.EROFS: "the file system is read-only; choose another path"}
+
+
 class DebugAwareGroup(LazyGroup):
     def invoke(self, ctx):
         try:
@@ -87,6 +94,12 @@ class DebugAwareGroup(LazyGroup):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"error: {e}", err=True)
+            ctx.exit(2)
+        except OSError as e:  # permission denied / disk full / read-only: one line naming the path, as for bad input
+            if (ctx.obj and ctx.obj.get("debug")) or e.errno not in _ENV_ERRNOS:
+                raise
+            fix = _ENV_ERRNOS[e.errno]
+            click.echo(f"error: {e.filename or ''}: {e.strerror}; {fix}", err=True)
             ctx.exit(2)
 
 

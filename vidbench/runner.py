@@ -138,6 +138,10 @@ def run_metric(
         ids_all = []
         for (ids_r, vr), (ids_f, vf) in zip(real_batches(), fake_batches()):
             ids_all += [f"{a}|{b}" for a, b in zip(ids_f, ids_r)]
+            for a, b, x, y in zip(ids_f, ids_r, vf, vr):  # name the files of a pair that cannot be compared
+                if x.shape != y.shape:
+                    raise VidbenchError(f"{name}: --fake {a} is {list(x.shape)} but --real {b} is {list(y.shape)} "
+                                        "[T,H,W,C]; pairs must have the same frames and size")
             metric.update(vf, vr)
         result = metric.compute()
         per_video = _per_video_rows(ids_all, result)

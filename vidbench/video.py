@@ -28,6 +28,7 @@ VIDEO_EXTS = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".gif", ".m4v", ".mpg", "
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 ARRAY_EXTS = (".npy", ".npz")
 NPZ_KEYS = ("video", "videos", "frames", "samples", "arr_0")
+_SIZE_TAG = "vidbench:size="  # mp4 comment holding the true WxH of an odd-sized video padded for yuv420p
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,17 @@ def check_video_array(frames: np.ndarray, name: str = "video") -> np.ndarray:
     if not isinstance(frames, np.ndarray):
         raise VideoReadError(f"{name}: expected a numpy array, got {type(frames).__name__}")
     if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
-        raise VideoReadError(f"{name}: expected shape [T,H,W,3] (uint8 RGB), got {list(frames.shape)}")
+        hint = ""
+        if frames.ndim == 4 and frames.shape[1] in (1, 3):
+            hint = "; this looks channels-first [T,C,H,W]: transpose it with x.transpose(0, 2, 3, 1)"
+        raise VideoReadError(f"{name}: expected shape [T,H,W,3] (uint8 RGB), got {list(frames.shape)}{hint}")
     if frames.dtype != np.uint8:
         if np.issubdtype(frames.dtype, np.floating):
+            bad = ~np.isfinite(frames)
+            if bad.any():
+                kinds = " and ".join(k for k, m in (("NaN", np.isnan(frames)), ("Inf", np.isinf(frames))) if m.any())
+                raise VideoReadError(f"{name}: float frames contain {kinds} ({int(bad.sum())} values); "
+                                     "fix the generator output, then convert to uint8 with vidbench.video.to_uint8")
             lo, hi = float(np.nanmin(frames)), float(np.nanmax(frames))
             raise VideoReadError(
                 f"{name}: got float frames in [{lo:.3g}, {hi:.3g}]; convert to uint8 first, e.g. "
@@ -103,9 +112,26 @@ def to_uint8(x, source_range: str = "-1,1", mode: str = "round") -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------- reading
+def _unreadable(path: Path, e: OSError) -> VideoReadError:
+    """One line for an OS-level read failure, named as such (never reported as 'no videos')."""
+    what = "permission denied" if isinstance(e, PermissionError) else (e.strerror or type(e).__name__)
+    fix = "; make it readable (chmod/chown) or run as its owner" if isinstance(e, PermissionError) else ""
+    return VideoReadError(f"{e.filename or path}: cannot read: {what}{fix}")
+
+
+def _check_readable(path: Path) -> None:
+    """Open ``path`` from Python first so permission and I/O errors are named (PyAV's C open would hide them)."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise _unreadable(path, e) from None
+
+
 def _decode_av(path: Path) -> tuple[np.ndarray, float | None]:
     import av
 
+    _check_readable(path)
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
@@ -114,6 +140,10 @@ def _decode_av(path: Path) -> tuple[np.ndarray, float | None]:
             stream.thread_type = "AUTO"
             fps = float(stream.average_rate) if stream.average_rate else None
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+            m = re.fullmatch(re.escape(_SIZE_TAG) + r"(\d+)x(\d+)", (container.metadata or {}).get("comment", ""))
+            if m and frames:  # an odd-sized video we padded to even for yuv420p: crop back to the true size
+                w, h = int(m.group(1)), int(m.group(2))
+                frames = [f[:h, :w] for f in frames]
     except VideoReadError:
         raise
     except Exception as e:  # PyAV raises many error types (InvalidDataError, FFmpegError, ...)
@@ -128,7 +158,10 @@ def _decode_av(path: Path) -> tuple[np.ndarray, float | None]:
 def _read_frames_folder(path: Path) -> np.ndarray:
     from PIL import Image
 
-    files = frame_files(path)
+    try:
+        files = frame_files(path)
+    except OSError as e:
+        raise _unreadable(path, e) from None
     if not files:
         raise VideoReadError(f"{path}: folder has no frame images ({', '.join(IMAGE_EXTS)})")
     out = []
@@ -136,6 +169,10 @@ def _read_frames_folder(path: Path) -> np.ndarray:
         try:
             with Image.open(f) as im:
                 out.append(np.asarray(im.convert("RGB")))
+        except OSError as e:
+            if isinstance(e, PermissionError) or e.errno is not None:
+                raise _unreadable(f, e) from None
+            raise VideoReadError(f"{f}: cannot read image ({e})") from None
         except Exception as e:
             raise VideoReadError(f"{f}: cannot read image ({e})") from None
     shapes = {a.shape for a in out}
@@ -157,6 +194,10 @@ def _load_array(path: Path) -> np.ndarray:
             raise VideoReadError(f"{path}: npz has keys {z.files}; store the video under one of {NPZ_KEYS}")
     except VideoReadError:
         raise
+    except OSError as e:
+        if e.errno is not None:
+            raise _unreadable(path, e) from None
+        raise VideoReadError(f"{path}: cannot load array ({type(e).__name__}: {e})") from None
     except Exception as e:
         raise VideoReadError(f"{path}: cannot load array ({type(e).__name__}: {e})") from None
 
@@ -254,10 +295,17 @@ def list_videos(path: str | os.PathLike) -> list[Path]:
     root = Path(path)
     if not root.exists():
         raise VideoReadError(f"{root}: no such file or folder")
-    if root.is_file() or is_frame_folder(root):
-        return [root]
+    try:
+        if root.is_file() or is_frame_folder(root):
+            return [root]
+    except OSError as e:
+        raise _unreadable(root, e) from None
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def walk_error(e: OSError):  # os.walk would otherwise skip an unreadable folder silently
+        raise _unreadable(root, e)
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=walk_error):
         d = Path(dirpath)
         dirnames.sort(key=_natural_key)
         if any(Path(f).suffix.lower() in IMAGE_EXTS for f in filenames):
@@ -335,9 +383,12 @@ def _write_av(path: Path, frames: np.ndarray, fps: float, crf: int) -> None:
 
     codec = "libx264" if _has_encoder("libx264") else ("h264" if _has_encoder("h264") else "mpeg4")
     h, w = frames.shape[1:3]
-    if codec != "mpeg4" and (h % 2 or w % 2):  # yuv420p needs even sizes: pad by edge replication
+    padded = codec != "mpeg4" and bool(h % 2 or w % 2)
+    if padded:  # yuv420p needs even sizes: pad by edge replication; the true size is stored and cropped on read
         frames = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
     with av.open(str(path), mode="w", format="mp4") as container:
+        if padded:
+            container.metadata["comment"] = f"{_SIZE_TAG}{w}x{h}"
         stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"

@@ -141,7 +141,13 @@ def load_pca_file(path: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor, 
     except ImportError:  # pragma: no cover
         load_pca = None
     if load_pca is not None:
-        w = load_pca(p)
+        try:
+            w = load_pca(p)
+        except VidbenchError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a truncated/corrupt npz (BadZipFile, EOFError, ValueError, ...)
+            raise VidbenchError(f"{p}: cannot read the PCA file ({type(e).__name__}: {e}); recompute it with "
+                                "`vidbench pca --image-generator CKPT`") from None
         return (torch.from_numpy(np.asarray(w.components)).float(), torch.from_numpy(np.asarray(w.stdev)).float(),
                 {"path": str(p), "format": "npz", "n_samples": int(w.n_samples)})
     with np.load(p, allow_pickle=False) as z:
@@ -221,7 +227,11 @@ def load_released(checkpoint: str | os.PathLike, *, image_generator: str | os.Pa
         raise VidbenchError(f"PCA components have width {basis.shape[1]}, the model needs {dims['latent_dim']}")
     cfg = resolve_config(MoCoGANHDConfig(recipe="released", w_residual=w_residual, **dims))
     gm = build_motion_generator(cfg, basis, std)
-    missing, unexpected = gm.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = gm.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # shapes that pass the key table but not the module (e.g. a hand-edited file)
+        raise VidbenchError(f"{modelr}: weights do not fit the released motion generator "
+                            f"({str(e).strip().splitlines()[-1].strip()[:200]})") from None
     missing = [k for k in missing if k not in ("pca_basis", "pca_std")]
     if missing or unexpected:  # pragma: no cover - guarded by remap_released_rnn
         raise VidbenchError(f"{modelr}: could not load {missing} / {unexpected}")
@@ -245,7 +255,10 @@ def load_trained(checkpoint: str | os.PathLike, *, image_generator: str | os.Pat
     sd = _load(p)
     if not isinstance(sd, dict) or sd.get("format") != CKPT_FORMAT:
         raise VidbenchError(f"{p}: not a vidbench MoCoGAN-HD checkpoint")
-    cfg = config_from_dict(MoCoGANHDConfig, sd["config"])
+    try:
+        cfg = config_from_dict(MoCoGANHDConfig, sd["config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise VidbenchError(f"{p}: checkpoint has no valid MoCoGAN-HD config ({e})") from None
     meta = sd.get("meta") or {}
     g_path = image_generator or (meta.get("image_generator") or {}).get("path")
     if not g_path:
@@ -253,8 +266,15 @@ def load_trained(checkpoint: str | os.PathLike, *, image_generator: str | os.Pat
     if not Path(g_path).exists():
         raise VidbenchError(f"{g_path}: image generator recorded in {p} not found; pass --image-generator CKPT")
     G, _ = load_rosinality_checkpoint(g_path, device=device)
-    gm: MotionGenerator = build_motion_generator(cfg)
-    gm.load_state_dict(sd["motion_generator"])
+    try:
+        gm: MotionGenerator = build_motion_generator(cfg)
+        gm.load_state_dict(sd["motion_generator"])
+    except (KeyError, ValueError, RuntimeError) as e:  # tampered shapes, a config that does not match the weights
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        detail = "; ".join(ln.strip() for ln in str(e).splitlines()[1:3] if ln.strip())
+        raise VidbenchError(f"{p}: the motion generator weights do not match the checkpoint's config "
+                            f"({first[:120]}{': ' + detail[:200] if detail else ''}); the file is damaged or was "
+                            "edited") from None
     model = MoCoGANHD(G, gm, recipe=cfg.recipe, config=cfg).to(device).eval()
     return model, {"format": "vidbench", "checkpoint": str(p), "checkpoint_sha256": sha256_of(p), "step": sd["step"],
                    "image_generator": str(g_path), "config": cfg}

@@ -54,7 +54,68 @@ from vidbench.models.mocogan_hd.losses import (
 from vidbench.models.mocogan_hd.motion_generator import build_motion_generator
 from vidbench.models.mocogan_hd.sampling import MoCoGANHD, grid_video, to_uint8_video
 
+from vidbench.errors import VidbenchError
+
 CKPT_FORMAT = "vidbench.mocohd.train.v1"
+
+
+def dataset_name(ds) -> str:
+    return str(getattr(ds, "name", None) or type(ds).__name__)
+
+
+def load_checkpoint_file(path: Path, map_location="cpu") -> dict:
+    """``torch.load(weights_only=True)`` with one clear error for a missing, truncated or foreign file."""
+    try:
+        sd = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise VidbenchError(f"{path}: checkpoint not found") from None
+    except Exception as e:  # noqa: BLE001 - truncated zip, pickle of another kind, ...
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise VidbenchError(f"{path}: cannot read the checkpoint, it is truncated or corrupt ({type(e).__name__}: "
+                            f"{first[:160]}); resume from an earlier checkpoints/step_*.pt copied to latest.pt") from None
+    if not isinstance(sd, dict):
+        raise VidbenchError(f"{path}: not a checkpoint (a {type(sd).__name__}, expected a dict)")
+    return sd
+
+
+def check_resumable(sd: dict, path: Path, world: int) -> None:
+    """A MoCoGAN-HD training checkpoint written with the same world size (exact resume needs both)."""
+    if sd.get("format") != CKPT_FORMAT:
+        raise VidbenchError(f"{path}: not a MoCoGAN-HD training checkpoint (format {sd.get('format')!r}); "
+                            "resume a `vidbench train motion` run folder")
+    saved = int(sd.get("world_size", 1))
+    if saved != world:
+        raise VidbenchError(f"{path}: checkpoint was written with world size {saved}, now {world}; exact resume "
+                            f"needs the same world size (torchrun --nproc_per_node {saved})")
+
+
+def truncate_csv_log(path: Path, fields: list[str], step: int) -> None:
+    """Rewrite a training log keeping complete rows with strictly increasing ``step`` <= ``step`` (atomic).
+
+    A process killed while appending can leave a partial last line, and rows past the last checkpoint would be logged
+    twice after a resume; both are dropped here.
+    """
+    from vidbench.cache import atomic_path
+
+    if not path.exists():
+        return
+    kept, last = [], -1
+    with open(path, newline="") as fh:
+        for r in csv.DictReader(fh):
+            if any(r.get(k) is None for k in fields) or None in r:  # short or overlong (partial) line
+                continue
+            try:
+                s = int(r["step"])
+            except (TypeError, ValueError):
+                continue
+            if last < s <= step:
+                kept.append(r)
+                last = s
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=fields)
+            w.writeheader()
+            w.writerows(kept)
 LOG_FIELDS = [
     "step", "epoch", "time_s", "iter_s", "g_total", "g_adv_v", "g_adv_i", "l_m", "l_f",
     "d_v", "gp", "d_i", "l_contr",
@@ -158,7 +219,8 @@ class Trainer:
         self.device = torch.device(device)
         self.rank, self.world = dist_info()
         if cfg.batch_size % self.world:
-            raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the world size {self.world}")
+            raise VidbenchError(f"batch_size {cfg.batch_size} is not divisible by the world size {self.world}; "
+                                f"pass --set batch_size=<a multiple of {self.world}>")
         self.batch = cfg.batch_size // self.world  # per-rank batch
         self.dataset = dataset
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -220,7 +282,9 @@ class Trainer:
         shard = self._shard(self.epoch)
         nb = len(shard) // self.batch
         if nb == 0:
-            raise ValueError(f"dataset has {len(self.dataset)} videos, fewer than one batch of {self.cfg.batch_size}")
+            raise VidbenchError(f"{dataset_name(self.dataset)} has {len(self.dataset)} video(s), fewer than one batch of "
+                                f"{self.cfg.batch_size} (batch_size) over {self.world} rank(s); use more videos or "
+                                f"--set batch_size=<smaller>")
         if self.data_pos >= nb:
             self.epoch += 1
             self.data_pos = 0
@@ -482,17 +546,25 @@ class Trainer:
         return target
 
     def resume(self, path: str | Path) -> None:
+        """Continue from a checkpoint written by :meth:`save_checkpoint` (same config and world size)."""
         path = Path(path)
-        sd = torch.load(path, map_location=self.device, weights_only=True)
+        if self.run_dir is not None and self.rank == 0:  # temp files of writes a kill interrupted
+            from vidbench.cache import remove_interrupted_writes
+
+            remove_interrupted_writes(self.run_dir, self.run_dir / "checkpoints", self.run_dir / "samples")
+        sd = load_checkpoint_file(path, self.device)
+        check_resumable(sd, path, self.world)
         rng = None
         if self.world > 1:
             rng_file = path.parent / f"rng_rank{self.rank}.pt"
             if rng_file.exists():
-                rng = torch.load(rng_file, map_location="cpu", weights_only=True)["rng"]
-        if int(sd.get("world_size", 1)) != self.world:
-            raise ValueError(f"checkpoint was written with world size {sd.get('world_size')}, now {self.world}; "
-                             "exact resume needs the same world size")
-        self.load_state_dict(sd, rng)
+                rng = load_checkpoint_file(rng_file, "cpu").get("rng")
+        try:
+            self.load_state_dict(sd, rng)
+        except (ValueError, RuntimeError, KeyError) as e:  # another config's shapes, a missing module, ...
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise VidbenchError(f"{path}: does not match this config ({first}); resume with the run's own "
+                                "config or start a new run") from None
 
     # ------------------------------------------------------------------------------------------ outputs
     @torch.no_grad()
@@ -522,18 +594,10 @@ class Trainer:
             w.writerow({k: row.get(k, "") for k in LOG_FIELDS})
 
     def truncate_log(self) -> None:
-        """Drop log rows after the current step (used when resuming)."""
+        """Keep only the complete log rows up to the current step (used when resuming); rewritten atomically."""
         if self.run_dir is None or self.rank != 0:
             return
-        path = self.run_dir / "train_log.csv"
-        if not path.exists():
-            return
-        with open(path, newline="") as fh:
-            rows = [r for r in csv.DictReader(fh) if r.get("step") and int(r["step"]) <= self.step]
-        with open(path, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=LOG_FIELDS)
-            w.writeheader()
-            w.writerows(rows)
+        truncate_csv_log(self.run_dir / "train_log.csv", LOG_FIELDS, self.step)
 
     def fit(self, total_steps: int | None = None, callback: Callable[[dict], None] | None = None) -> list[dict]:
         """Train until ``total_steps`` iterations (default ``cfg.total_steps``); returns the logged rows."""

@@ -78,9 +78,9 @@ def _invert(G, frame: np.ndarray, seed: int, device, iterations: int, lambda_vgg
 @click.command()
 @click.option("--model", "model", default="mocohd", show_default=True, help="Registered video model (vidbench list models).")
 @click.option("--checkpoint", required=True, help="Run folder, trainer .pt, or the released MoCoGAN-HD folder.")
-@click.option("--num", type=int, default=16, show_default=True, help="Number of videos.")
-@click.option("--frames", type=int, default=16, show_default=True, help="Motion codes per video (G_M unroll length).")
-@click.option("--interpolate", type=int, default=0, show_default=True,
+@click.option("--num", type=click.IntRange(min=1), default=16, show_default=True, help="Number of videos.")
+@click.option("--frames", type=click.IntRange(min=1), default=16, show_default=True, help="Motion codes per video (G_M unroll length).")
+@click.option("--interpolate", type=click.IntRange(min=0), default=0, show_default=True,
               help="Codes inserted between consecutive latents (1: 16 -> 31 frames, §4.4).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", default="runs", show_default=True, help="Parent folder of the output run folder.")

@@ -15,6 +15,9 @@ import click
 
 from vidbench.errors import VidbenchError
 
+# settings a resumed run may change: they do not alter the trajectory of the training (only its length and outputs)
+RESUME_KEYS = frozenset({"total_steps", "log_every", "sample_every", "ckpt_every", "num_grid", "num_workers", "fps"})
+
 
 def _init_distributed():
     """Initialise torch.distributed from torchrun's environment; returns (rank, world, device)."""
@@ -68,7 +71,7 @@ def command(dataset, image_generator, pca, data_root, overrides, out, resume):
     from vidbench.datasets import build_dataset
     from vidbench.models.mocogan_hd.config import MoCoGANHDConfig, resolve_config
     from vidbench.models.mocogan_hd.released import load_pca_file, sha256_of
-    from vidbench.models.mocogan_hd.trainer import Trainer
+    from vidbench.models.mocogan_hd.trainer import Trainer, check_resumable, load_checkpoint_file
     from vidbench.models.stylegan2 import load_rosinality_checkpoint
     from vidbench.records import new_record, new_run_dir, write_config, write_result
     from vidbench.weights import resolve_weights
@@ -80,10 +83,23 @@ def command(dataset, image_generator, pca, data_root, overrides, out, resume):
         run_dir = Path(resume)
         latest = run_dir / "checkpoints" / "latest.pt"
         if not latest.exists():
-            raise VidbenchError(f"{run_dir}: no checkpoints/latest.pt to resume from")
-        ckpt_sd = torch.load(latest, map_location="cpu", weights_only=True)
-        cfg = config_from_dict(MoCoGANHDConfig, ckpt_sd["config"])
+            raise VidbenchError(f"{run_dir}: no checkpoints/latest.pt to resume from (is it a `vidbench train motion` "
+                                "run folder?)")
+        ckpt_sd = load_checkpoint_file(latest)
+        check_resumable(ckpt_sd, latest, world)
+        try:
+            cfg = config_from_dict(MoCoGANHDConfig, ckpt_sd["config"])
+            cfg.validate()
+        except (KeyError, TypeError, ValueError, VidbenchError) as e:  # the saved config is not valid
+            raise VidbenchError(f"{latest}: the checkpoint's config is not valid ({e}); the file was edited or "
+                                "written by another version — start a new run") from None
+        saved = cfg
         cfg = apply_overrides(cfg, list(overrides))
+        changed = sorted(f.name for f in dataclasses.fields(cfg)
+                         if f.name not in RESUME_KEYS and getattr(cfg, f.name) != getattr(saved, f.name))
+        if changed:
+            raise VidbenchError(f"--set {', '.join(changed)}: cannot change on --resume (an exact resume keeps the "
+                                f"run's config; only {', '.join(sorted(RESUME_KEYS))} may change); start a new run")
         meta = ckpt_sd.get("meta") or {}
         if meta.get("dataset", {}).get("name") not in (None, dataset):
             raise VidbenchError(f"{run_dir} was trained on {meta['dataset']['name']!r}, not {dataset!r}")
@@ -98,7 +114,12 @@ def command(dataset, image_generator, pca, data_root, overrides, out, resume):
     if not pca:
         raise VidbenchError("--pca is required (make it with `vidbench pca --image-generator CKPT --out pca.npz`)")
     g_res = resolve_weights(image_generator)
-    G, g_meta = load_rosinality_checkpoint(g_res.path, device=device)
+    try:
+        G, g_meta = load_rosinality_checkpoint(g_res.path, device=device)
+    except VidbenchError as e:
+        if str(g_res.path) in str(e):
+            raise
+        raise VidbenchError(f"{g_res.path}: --image-generator: {e}") from None
     keys = {o.split("=", 1)[0].strip() for o in overrides}
     if "latent_dim" not in keys and cfg.latent_dim != G.style_dim and not resume:
         cfg = dataclasses.replace(cfg, latent_dim=int(G.style_dim))
@@ -118,6 +139,9 @@ def command(dataset, image_generator, pca, data_root, overrides, out, resume):
     ds = build_dataset(dataset, split=None, num_frames=rcfg.num_frames * rcfg.frame_stride, size=rcfg.frame_size,
                        stride=1,
                        seed=rcfg.seed, data_root=data_root)
+    if len(ds) // world < rcfg.batch_size // world:  # fail before creating a run folder
+        raise VidbenchError(f"{dataset} has {len(ds)} usable video(s), fewer than one batch of {rcfg.batch_size} "
+                            f"(batch_size) over {world} rank(s); use more videos or --set batch_size=<smaller>")
     if not resume:
         run_dir = Path(_broadcast_str(str(new_run_dir(out, "mocohd", dataset)) if rank == 0 else None))
     meta = {
