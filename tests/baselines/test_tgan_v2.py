@@ -13,7 +13,7 @@ from vidbench.config import ConfigError
 
 def micro(**kw) -> T.TGANv2Config:
     """The smallest model the architecture allows (64², 8 frames): fast enough for learning tests."""
-    base = dict(z_dim=8, clstm_ch=8, ch=2, d_mid_ch=2, batch_size=2, num_frames=8, total_steps=10, seed=0)
+    base = dict(z_dim=8, clstm_ch=8, ch=2, d_mid_ch=2, batch_size=2, num_frames=8, total_steps=10, seed=0, lr=1e-4)
     base.update(kw)
     return T.preset_config("tiny", **base)
 
