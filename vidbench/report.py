@@ -594,19 +594,24 @@ def _quickstart_section(summary: dict, root: Path) -> str:
     lines = summary.get("summary_lines")
     if isinstance(lines, list) and lines:
         parts.append("<pre>" + _e("\n".join(str(x) for x in lines)) + "</pre>")
-    t = summary.get("timings_s")
+    t = summary.get("timings") or summary.get("timings_s")
     if isinstance(t, dict) and t:
-        parts.append('<table class="vb-table"><thead><tr><th>stage</th><th>seconds</th></tr></thead><tbody>'
-                     + "".join(f"<tr><td>{_e(k)}</td><td class='num'>{_fmt(v, 4)}</td></tr>" for k, v in t.items())
-                     + "</tbody></table>")
+        rows = []
+        for k, v in t.items():
+            v = v if isinstance(v, dict) else {"wall_s": v}
+            rows.append(f"<tr><td>{_e(k)}</td><td class='num'>{_fmt(v.get('wall_s'), 4)}</td>"
+                        f"<td class='num'>{_fmt(v.get('cpu_s'), 4)}</td><td class='num'>{_fmt(v.get('threads'))}</td>"
+                        "</tr>")
+        machine = summary.get("machine") or {}
+        cap = (f"<p class='vb-sub'>CPU: {_e(machine.get('cpu'))}, {_e(machine.get('cores'))} cores; load average at "
+               f"the end {_e(' '.join(machine.get('loadavg_at_end') or []))}</p>") if machine else ""
+        parts.append("<h3>stage times</h3>" + cap + '<table class="vb-table"><thead><tr><th>stage</th>'
+                     "<th>wall s</th><th>CPU s (this process)</th><th>torch threads</th></tr></thead><tbody>"
+                     + "".join(rows) + "</tbody></table>")
     gif = summary.get("gif_grid")
     if gif and Path(gif).exists():
         parts.append("<h3>GIF grid (real | generated)</h3>" + image_html(gif, alt="real and generated clips",
                                                                           width=None))
-    for key in ("image_generator",):
-        png = (summary.get(key) or {}).get("samples_png")
-        if png and Path(png).exists():
-            parts.append(f"<h3>image generator samples</h3>{image_html(png, alt='image generator samples', width=384)}")
     parts.append(config_html(summary, title="quickstart.json"))
     return "\n".join(parts)
 
