@@ -174,10 +174,15 @@ class BaselineTrainer:
     def load_state_dict(self, sd: dict) -> None:
         if sd.get("format") != self.CKPT_FORMAT:
             raise VidbenchError(f"not a {self.CKPT_FORMAT} checkpoint (format {sd.get('format')!r})")
-        for k, m in self.modules().items():
-            m.load_state_dict(sd["models"][k])
-        for k, o in self.optimizers().items():
-            o.load_state_dict(sd["optim"][k])
+        try:
+            for k, m in self.modules().items():
+                m.load_state_dict(sd["models"][k])
+            for k, o in self.optimizers().items():
+                o.load_state_dict(sd["optim"][k])
+        except (KeyError, RuntimeError, ValueError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise VidbenchError(f"the checkpoint does not fit this config (an architecture setting was changed on "
+                                f"resume?): {first}") from None
         self.step, self.epoch, self.data_pos = int(sd["step"]), int(sd["epoch"]), int(sd["data_pos"])
         self.elapsed = float(sd.get("elapsed", 0.0))
         if sd.get("rng") is not None:

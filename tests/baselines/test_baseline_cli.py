@@ -57,6 +57,10 @@ def test_train_tganv2_resume_continues_the_log(tgan_run):
     assert _log_steps(run) == [1, 2, 3]
     sd = torch.load(run / "checkpoints" / "latest.pt", weights_only=True)
     assert sd["step"] == 3 and sd["config"]["total_steps"] == 3
+    bad = CliRunner().invoke(cli, ["train", "tganv2", "--dataset", "moving_mnist", "--resume", str(run), "--set",
+                                   "ch=4", "--no-progress"])
+    assert bad.exit_code == 2 and "does not fit this config" in bad.output
+    assert _log_steps(run) == [1, 2, 3]
 
 
 @pytest.mark.slow  # random-init I3D at 224² on CPU: ~45 s on a loaded 2-core machine
