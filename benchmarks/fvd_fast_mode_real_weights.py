@@ -145,7 +145,7 @@ def main() -> None:
     for i in range(0, args.n, args.batch):
         for key in specs:
             for prec, metric in metrics.items():
-                keep = work / f"{key}_{prec}" if work else None
+                keep = work / f"{key}_n{args.n}_{prec}" if work else None  # sky_b's items depend on n
                 feats[key][prec].append(features(metric, vids[key][i:i + args.batch], args.batch,
                                                  keep / f"{i:05d}" if keep else None))
         n_done = min(i + args.batch, args.n)

@@ -7,6 +7,7 @@
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,3 +75,36 @@ def test_score_without_detector_flags_uses_verified_package_weights(real_weights
     assert m["comparable"] is False and np.isfinite(m["value"])
     assert len(m["comparable_reasons"]) == 2 and all(r.startswith("N ") and "2048" in r
                                                      for r in m["comparable_reasons"]), m["comparable_reasons"]
+
+
+FAST_JSON = Path(__file__).resolve().parents[2] / "benchmarks" / "results_fvd_fast_mode_real_weights_cpu2.json"
+
+
+@pytest.mark.timeout(600)
+def test_fast_mode_deviation_within_measured_bound(real_weights, shared_data):
+    """The fast mode's logit error with the real weights stays within the benchmark's measurement (x1.5 margin), and
+    the metric's warning quotes that measurement. Without AVX512-BF16/AMX the fast mode falls back to fp32."""
+    from vidbench.metrics.fvd import FAST_MODE_MEASURED, cpu_bf16_support, preprocess
+
+    from vidbench.video import read_video
+
+    measured = json.loads(FAST_JSON.read_text())
+    assert FAST_MODE_MEASURED["logit_rel_l2_max"] == pytest.approx(measured["per_clip_logits"]["rel_l2_err_max"],
+                                                                   rel=1e-6)
+    assert FAST_MODE_MEASURED["fvd_n"] == measured["fvd"]["n_per_set"]
+    assert FAST_MODE_MEASURED["fvd_rel_diff"] == pytest.approx(measured["fvd"]["sky_a_vs_sky_b"]["rel_diff"],
+                                                               rel=1e-6)
+    exact = METRICS.get("fvd2048_16f").obj("fvd2048_16f", MetricOptions(progress=False))
+    fast = METRICS.get("fvd2048_16f").obj("fvd2048_16f", MetricOptions(progress=False, fast=True))
+    if not cpu_bf16_support()[0]:
+        assert fast.protocol.precision == "fp32" and any("not used" in w for w in fast.warnings_)
+        return
+    assert fast.protocol.precision == "bf16_trunk"
+    vids = [read_video(shared_data / rel, start=0, num_frames=16) for rel in
+            ("video/action/mmaction2_demo_armwrestling_340x256.mp4", "video/quality/carphone_pristine_176x144.mp4")]
+    x = torch.cat([preprocess([v], exact.protocol) for v in vids])  # [2,3,16,224,224]
+    a, b = exact._features(x).double(), fast._features(x).double()
+    rel = ((b - a).norm(dim=1) / a.norm(dim=1)).tolist()
+    print("fast-mode relative logit error per clip:", rel)
+    assert max(rel) <= 1.5 * measured["per_clip_logits"]["rel_l2_err_max"]
+    assert (a.argmax(1) == b.argmax(1)).all()
