@@ -312,7 +312,26 @@ def resolve_weights(
 
 def download_weights(spec: WeightSpec, dest_dir: str | os.PathLike | None = None, *, timeout: float = 60.0,
                      progress: bool = True) -> Path:
-    """Download ``spec.url`` into ``dest_dir`` (default: the cache), verifying the hash before the final rename."""
+    """Download ``spec.url`` into ``dest_dir`` (default: the cache), verifying the hash before the final rename.
+
+    Concurrent fetches of one file take turns (a lock file under the temp dir); a process that waited reuses the file
+    the other one completed when it verifies, instead of downloading it again.
+    """
+    dest = Path(dest_dir) if dest_dir else weights_cache_dir()
+    if spec.url and not spec.is_dir:
+        final = dest / spec.filename
+        key = hashlib.sha256(str(final.resolve()).encode()).hexdigest()[:16]  # lock outside the weights folder
+        with _file_lock(Path(tempfile.gettempdir()) / "vidbench-locks" / f"{key}.lock"):
+            if final.is_file() and (spec.sha256 or spec.git_blob_sha1):
+                with contextlib.suppress(VidbenchError):
+                    verify_file(final, spec)
+                    return final
+            return _download_unlocked(spec, dest, timeout=timeout, progress=progress)
+    return _download_unlocked(spec, dest, timeout=timeout, progress=progress)
+
+
+def _download_unlocked(spec: WeightSpec, dest_dir: str | os.PathLike | None = None, *, timeout: float = 60.0,
+                       progress: bool = True) -> Path:
     if not spec.url:
         raise WeightsMissingError(f"{spec.name}: no download URL is known; {spec.source or 'supply the file'}")
     if spec.is_dir:
