@@ -215,3 +215,45 @@ def image_args(out: Path, *sets: str, dataset: str = "moving_mnist") -> list[str
     return args
 
 
+
+
+# ------------------------------------------------------------------------------------------------ loopback index
+def serve_files(files: dict[str, tuple[str, bytes]]):
+    """A loopback HTTP server for ``{path: (content_type, body)}``; returns (server, base_url). Call
+    ``server.shutdown()`` when done."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server API
+            path = self.path.split("?", 1)[0]
+            if path not in files and path.rstrip("/") + "/" in files:
+                path = path.rstrip("/") + "/"
+            if path not in files:
+                self.send_error(404)
+                return
+            ctype, body = files[path]
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def tampered_index(spec_name: str) -> tuple[object, str]:
+    """A PEP 503 index whose only file for the spec's package is the right archive name with the wrong bytes."""
+    from vidbench.weights import get_spec
+
+    a = get_spec(spec_name).archive
+    body = b"\x1f\x8b" + bytes(range(256)) * 64  # a gzip magic number, then garbage
+    page = f'<html><body><a href="/files/{a.filename}">{a.filename}</a></body></html>'.encode()
+    files = {f"/simple/{a.package}/": ("text/html", page), f"/files/{a.filename}": ("application/gzip", body)}
+    server, base = serve_files(files)
+    return server, base + "/simple"

