@@ -49,6 +49,8 @@ class Row:
     deny: Callable[[dict], list[Path]] | None = None  # paths whose reads fail with EACCES
     uses_runs: bool = False  # needs the trained tiny runs fixture
     env: Callable[[dict], dict] | None = None  # extra environment for the subprocess
+    may_change: Callable[[dict], list[Path]] | None = None  # files the row is meant to rewrite (a corrupt cache)
+    slow_setup: bool = False  # the setup runs the CLI itself (longer timeout)
 
 
 A = "assets"
@@ -131,6 +133,29 @@ def _setup_tampered_index(ctx):
     server, url = H.tampered_index("i3d.kinetics400_i3djax")
     ctx.setdefault("cleanup", []).append(server.shutdown)
     ctx["index"] = url
+
+
+FVD_SMALL = ["score", "--metric", "fvd2_16f", "--detector", RI, "--json"]
+
+
+def _setup_corrupt_stats_cache(ctx):
+    """Score once (fills the real-statistics cache), then damage the cache file as a crash or a bad disk would."""
+    args = FVD_SMALL + ["--real", _a(ctx, "real16"), "--fake", _a(ctx, "fake16")]
+    r = H.run_cli(args, cwd=ctx["tmp"], env=ctx["env"], timeout=240)
+    assert r.rc == 0, r.text
+    ctx["first"] = json.loads(r.out)["metrics"]["fvd2_16f[random-init]"]["value"]
+    (entry,) = (Path(ctx["env"]["VIDBENCH_CACHE"]) / "stats").glob("*")
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) // 2] + bytes(len(data) - len(data) // 2))  # half zeroed
+    ctx["entry"] = entry
+
+
+def _check_cache_recomputed(ctx, res):
+    m = json.loads(res.out)["metrics"]["fvd2_16f[random-init]"]
+    assert m["value"] == ctx["first"]  # recomputed from the videos, never read from the damaged file
+    assert m["extra"]["real_stats_cached"] is False
+    assert any("corrupt" in w and "recomputed" in w for w in m["warnings"]), m["warnings"]
+    assert H.validate_file(ctx["entry"]) is None  # rewritten complete
 
 
 def _setup_image_dataset_too_small(ctx):
@@ -360,6 +385,9 @@ ROWS: list[Row] = [
     # ---- outputs and caches that already exist
     Row("out-folder-already-holds-a-run", lambda c: score("psnr_ssim_rgb", "real", "fake", "--out", str(c["out"]))(c),
         "ok", setup=lambda c: (_setup_two_runs_same_out(c), _pre_score_twice(c)), check=_check_new_run_id),
+    Row("corrupt-stats-cache-recomputed", lambda c: FVD_SMALL + ["--real", _a(c, "real16"), "--fake", _a(c, "fake16")],
+        "ok", setup=_setup_corrupt_stats_cache, check=_check_cache_recomputed, may_change=lambda c: [c["entry"]],
+        slow_setup=True),
     Row("identical-sets-psnr-cap", score("psnr_ssim_rgb", "real", "real", "--json"), "ok", check=_check_psnr_identical),
 ]
 
@@ -373,7 +401,8 @@ def test_table_has_40_distinct_rows():
 
 
 def _params():  # rows that train the shared tiny runs first get a longer timeout (the first one pays ~20 s)
-    return [pytest.param(r, id=r.id, marks=[pytest.mark.timeout(300)] if r.uses_runs else []) for r in ROWS]
+    return [pytest.param(r, id=r.id, marks=([pytest.mark.timeout(300)] if r.uses_runs or r.slow_setup else [])
+                         + ([pytest.mark.slow] if r.slow_setup else [])) for r in ROWS]
 
 
 @pytest.mark.parametrize("row", _params())
@@ -409,6 +438,9 @@ def test_bad_input(row: Row, request, assets, cli_runner, tmp_path):
             line = errs[0]
         for pat in row.names:
             assert re.search(pat, line), f"error line does not match {pat!r}:{where}"
+    if row.may_change:
+        for p in row.may_change(ctx):
+            before.pop(p, None)  # rewritten on purpose; validated below as a new file
     problems = check_disk(before, *roots)
     assert not problems, "\n".join(problems) + where
 

@@ -45,6 +45,7 @@ def _temp_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and H.is_temp_name(p.name)]
 
 
+@pytest.mark.slow  # three FVD runs (random-init I3D at 224²): ~30 s on 2 idle cores
 @pytest.mark.timeout(300)
 def test_two_processes_write_the_same_real_stats_cache_entry(assets, tmp_path):
     env = H.cli_env(tmp_path / "cache")
