@@ -491,6 +491,8 @@ def _summary_lines(fvd_key, fvd, signal, motion, fid_key, fid, i3d_ok, i3d_note,
             ("static", "(c) static baseline (first frame repeated)"), ("real_floor", "(d) real vs real (floor)"))
     for k, label in rows:
         line = f"  {label:44s} {_fmt_pm(fvd[k])}"
+        if fvd[k]["protocol_id"] != fvd["trained"]["protocol_id"]:
+            line += f"   [protocol {fvd[k]['protocol_id']}: the same rule with task gt]"
         if k in signal:
             s = signal[k]
             verdict = "beats it" if s["holds"] else "does NOT beat it"
