@@ -22,3 +22,7 @@ class WeightsMissingError(VidbenchError):
 
 class VideoReadError(VidbenchError):
     """A video/array file cannot be decoded or has the wrong dtype/shape/range; the message names the file."""
+
+
+class UnreadablePathError(VideoReadError):
+    """A file or folder exists but cannot be read (permission denied, I/O error): never reported as "no videos"."""

@@ -22,7 +22,7 @@ from typing import Iterator
 import numpy as np
 
 from vidbench.cache import atomic_path
-from vidbench.errors import VidbenchError, VideoReadError
+from vidbench.errors import UnreadablePathError, VidbenchError, VideoReadError
 
 VIDEO_EXTS = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".gif", ".m4v", ".mpg", ".mpeg")
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -112,11 +112,11 @@ def to_uint8(x, source_range: str = "-1,1", mode: str = "round") -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------- reading
-def _unreadable(path: Path, e: OSError) -> VideoReadError:
+def _unreadable(path: Path, e: OSError) -> UnreadablePathError:
     """One line for an OS-level read failure, named as such (never reported as 'no videos')."""
     what = "permission denied" if isinstance(e, PermissionError) else (e.strerror or type(e).__name__)
     fix = "; make it readable (chmod/chown) or run as its owner" if isinstance(e, PermissionError) else ""
-    return VideoReadError(f"{e.filename or path}: cannot read: {what}{fix}")
+    return UnreadablePathError(f"{e.filename or path}: cannot read: {what}{fix}")
 
 
 def _check_readable(path: Path) -> None:

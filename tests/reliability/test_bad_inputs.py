@@ -179,6 +179,13 @@ def _setup_unreadable_dir(ctx):
     ctx["locked_sub"] = d / "sub"
 
 
+def _setup_unreadable_split(ctx):
+    split = ctx["tmp"] / "ffroot" / "faceforensics" / "train"
+    split.mkdir(parents=True)
+    shutil.copy2(_a(ctx, "real16", "v0.mp4"), split / "v0.mp4")
+    ctx["root"], ctx["split"] = split.parents[1], split
+
+
 def _setup_two_runs_same_out(ctx):
     out = ctx["tmp"] / "out_same"
     ctx["out"] = out
@@ -380,6 +387,10 @@ ROWS: list[Row] = [
         (r"sub", r"[Pp]ermission denied"), setup=_setup_unreadable_dir, deny=lambda c: [c["locked_sub"]]),
     Row("unreadable-data-root", lambda c: ["data", "inspect", "folder:" + str(c["locked_dir"])], "error",
         (r"lockeddir", r"[Pp]ermission denied"), setup=_setup_unreadable_dir, deny=lambda c: [c["locked_dir"]]),
+    Row("unreadable-dataset-split", lambda c: ["data", "inspect", "faceforensics", "--data-root", str(c["root"]),
+                                               "--split", "train"], "error",
+        (r"faceforensics/train", r"permission denied", r"chmod"), setup=_setup_unreadable_split,
+        deny=lambda c: [c["split"]]),
     Row("unwritable-out", lambda c: score("psnr_ssim_rgb", "real", "fake", "--out", str(c["tmp"] / "ro"))(c),
         "error", (r"ro", r"[Pp]ermission denied"), deny=lambda c: [c["tmp"] / "ro"]),
     # ---- outputs and caches that already exist

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from vidbench.datasets.folder import Item
-from vidbench.errors import VidbenchError
+from vidbench.errors import UnreadablePathError, VidbenchError, VideoReadError
 from vidbench.video import ARRAY_EXTS, IMAGE_EXTS, VIDEO_EXTS, _natural_key, is_frame_folder, list_videos
 
 LAYOUTS: dict[str, str] = {
@@ -84,7 +84,9 @@ def _items_from_tree(root: Path, base: Path | None = None, label_of=None) -> lis
     base = base or root
     try:
         paths = list_videos(root)
-    except Exception:
+    except UnreadablePathError:  # permission / I/O errors are named, never turned into an empty listing
+        raise
+    except VideoReadError:  # "no videos found": the caller reports the expected layout
         return []
     out = []
     for p in paths:
