@@ -449,6 +449,8 @@ def test_bad_input(row: Row, request, assets, cli_runner, tmp_path):
             line = errs[0]
         for pat in row.names:
             assert re.search(pat, line), f"error line does not match {pat!r}:{where}"
+        out = tmp_path / "o"  # the --out of the rows that would start a job: a refused job leaves no run folder
+        assert not out.exists() or not any(out.iterdir()), f"a failed job left {list(out.iterdir())}{where}"
     if row.may_change:
         for p in row.may_change(ctx):
             before.pop(p, None)  # rewritten on purpose; validated below as a new file

@@ -71,7 +71,13 @@ def command(dataset, data_root, preset, overrides, out, resume, fid_images, weig
     import torch
 
     from vidbench.config import apply_overrides, config_keys
-    from vidbench.models.image_train import ImageTrainConfig, StyleGAN2Trainer, resume_trainer, tiny_preset
+    from vidbench.models.image_train import (
+        ImageTrainConfig,
+        StyleGAN2Trainer,
+        build_frame_dataset,
+        resume_trainer,
+        tiny_preset,
+    )
     from vidbench.records import new_run_dir, write_config
 
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 8)))
@@ -98,9 +104,10 @@ def command(dataset, data_root, preset, overrides, out, resume, fid_images, weig
             from vidbench.weights import resolve_weights
 
             resolve_weights("inception_v3.fid", weights_dir=weights_dir)
+        ds = build_frame_dataset(cfg)  # a bad dataset fails before a run folder exists
         run_dir = new_run_dir(out, "stylegan2", dataset.replace(":", "_").replace("/", "_"))
         write_config(run_dir, {"__class__": "ImageTrainConfig", "preset": preset, **dataclasses.asdict(cfg)})
-        trainer = StyleGAN2Trainer(cfg, run_dir, progress=not no_progress)
+        trainer = StyleGAN2Trainer(cfg, run_dir, dataset=ds, progress=not no_progress)
     if cfg.fid_every_kimg > 0:
         trainer.fid_callback = build_fid_callback(trainer, fid_images, weights_dir=weights_dir,
                                                   random_init=fid_random_init)
