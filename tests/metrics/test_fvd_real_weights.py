@@ -89,8 +89,8 @@ def test_fast_mode_deviation_within_measured_bound(real_weights, shared_data):
     from vidbench.video import read_video
 
     measured = json.loads(FAST_JSON.read_text())
-    assert FAST_MODE_MEASURED["logit_rel_l2_max"] == pytest.approx(measured["per_clip_logits"]["rel_l2_err_max"],
-                                                                   rel=1e-6)
+    assert FAST_MODE_MEASURED["logit_rel_l2_max"] == pytest.approx(
+        max(measured["per_clip_logits"]["rel_l2_err_max"], measured["dataset_logits"]["rel_l2_err_max"]), rel=1e-6)
     assert FAST_MODE_MEASURED["fvd_n"] == measured["fvd"]["n_per_set"]
     assert FAST_MODE_MEASURED["fvd_rel_diff"] == pytest.approx(measured["fvd"]["sky_a_vs_sky_b"]["rel_diff"],
                                                                rel=1e-6)
