@@ -179,7 +179,7 @@ def validate_record(record: dict) -> None:
     if not isinstance(record, dict):
         raise VidbenchError(f"a run record is a JSON object, got {type(record).__name__}")
     schema_id = record.get("schema")
-    if schema_id not in SCHEMA_IDS:
+    if not isinstance(schema_id, str) or schema_id not in SCHEMA_IDS:  # e.g. [] would raise TypeError
         raise VidbenchError(f"unknown run record schema {schema_id!r}; this vidbench reads "
                             f"{', '.join(sorted(SCHEMA_IDS))}")
     try:

@@ -51,6 +51,7 @@ class Row:
     env: Callable[[dict], dict] | None = None  # extra environment for the subprocess
     may_change: Callable[[dict], list[Path]] | None = None  # files the row is meant to rewrite (a corrupt cache)
     slow_setup: bool = False  # the setup runs the CLI itself (longer timeout)
+    heavy: bool = False  # runs a detector (random-init I3D at 224²): longer timeout on a loaded machine
 
 
 A = "assets"
@@ -257,7 +258,7 @@ ROWS: list[Row] = [
     Row("distribution-N1", score("fvd1_10f", "real1", "fake", "--detector", RI, "--limit", "1"), "error",
         (r"fvd1_10f", r"at least 2", r"covariance")),
     Row("distribution-N2-warns", score("fvd2_10f", "real2", "fake", "--detector", RI, "--limit", "2", "--json"), "ok",
-        check=_check_n2_warning),
+        check=_check_n2_warning, heavy=True),
     Row("batch-size-zero", score("psnr_ssim_rgb", "real", "fake", "--batch-size", "0"), "usage", (r"--batch-size",)),
     Row("batch-size-negative", score("psnr_ssim_rgb", "real", "fake", "--batch-size", "-4"), "usage",
         (r"--batch-size",)),
@@ -412,7 +413,8 @@ def test_table_has_40_distinct_rows():
 
 
 def _params():  # rows that train the shared tiny runs first get a longer timeout (the first one pays ~20 s)
-    return [pytest.param(r, id=r.id, marks=([pytest.mark.timeout(300)] if r.uses_runs or r.slow_setup else [])
+    return [pytest.param(r, id=r.id, marks=([pytest.mark.timeout(300)] if r.uses_runs or r.slow_setup or r.heavy
+                                            else [])
                          + ([pytest.mark.slow] if r.slow_setup else [])) for r in ROWS]
 
 
