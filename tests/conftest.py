@@ -29,6 +29,9 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("VIDBENCH_CACHE", str(cache))
     monkeypatch.delenv("VIDBENCH_WEIGHTS", raising=False)
     monkeypatch.delenv("VIDBENCH_DATA", raising=False)
+    # FVD/FID fetch their default weights from the package index on first use; tests never do that implicitly
+    # (the real-weights tests fetch once per session through tests/metrics/conftest.py)
+    monkeypatch.setenv("VIDBENCH_OFFLINE", "1")
     yield
 
 
