@@ -16,7 +16,8 @@ from vidbench.metrics.resize import resize_bilinear_tf1
 
 from vidbench.video import read_video
 
-pytestmark = pytest.mark.tf
+# the TF graph import + variable assignment in the module fixture take ~40 s on a loaded 2-core machine
+pytestmark = [pytest.mark.tf, pytest.mark.timeout(300)]
 TOL = 1e-4
 CLIPS = [
     ("i3d/sample/v_CricketShot_g04_c01_rgb.gif", 0),
