@@ -68,7 +68,7 @@ SMOKE = QuickstartBudget(image_iters=8, image_batch=16, pca_samples=2_000, motio
                          motion_lr=5e-4, train_frames=8, eval_videos=6, eval_frames=16, div_videos=4, div_content=2,
                          fid_images=8, bootstrap=20, train_threads=1, eval_threads=1)
 
-FETCH_HINT = "vidbench weights fetch i3d && vidbench weights fetch inception_v3.fid"
+FETCH_HINT = "vidbench weights fetch i3d && vidbench weights fetch fid"
 
 
 def _log(msg: str, quiet: bool) -> None:
