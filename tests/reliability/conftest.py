@@ -1,27 +1,20 @@
-"""Fixtures of the reliability suite (helpers live in ``_harness.py``, loaded by path: pytest runs with
-``--import-mode=importlib``, so test modules cannot import each other or this file)."""
+"""Fixtures of the reliability suite. Its helpers live in ``_harness.py``: pytest runs with ``--import-mode=importlib``,
+which puts no test folder on ``sys.path``, so this file adds its own folder (pytest imports it before any test module
+here) and every module of the suite uses the plain ``import _harness as H`` (which also works when a test file is run
+as a script, e.g. ``python tests/reliability/test_bad_inputs.py``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.append(str(Path(__file__).parent))
+import _harness as H  # noqa: E402
 
-def load_harness():
-    name = "vidbench_reliability_harness"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_harness.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-H = load_harness()
 cli_env, run_cli, motion_args, image_args = H.cli_env, H.run_cli, H.motion_args, H.image_args
 _write_mp4, _zero_frame_mp4 = H._write_mp4, H._zero_frame_mp4
 

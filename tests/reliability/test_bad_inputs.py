@@ -3,7 +3,7 @@
 Outcomes: ``error`` — exit 2 and exactly one stderr line, ``error: ...``, that matches every regex in ``names``
 (the file or option at fault and, in ``fix``, the remedy); ``usage`` — click's own usage error (exit 2, one
 ``Error:`` line naming the option); ``ok`` — exit 0, with the ``check`` callable asserting the recorded warning or
-behaviour. For every row: no ``Traceback``, and :func:`conftest.check_disk` finds no temp file, no invalid file under
+behaviour. For every row: no ``Traceback``, and :func:`_harness.check_disk` finds no temp file, no invalid file under
 a final name and no pre-existing file changed.
 
 ``python tests/reliability/test_bad_inputs.py`` prints the table (row id, command, expectation) for the README.
@@ -18,23 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import _harness as H  # tests/reliability/_harness.py (importable: see conftest.py)
 import pytest
 import torch
 
-
-def _load_harness():  # tests/reliability/_harness.py by path (pytest's importlib mode: no sibling imports)
-    import importlib.util
-    import sys
-
-    name = "vidbench_reliability_harness"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_harness.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-H = _load_harness()
 check_disk, image_args, motion_args, snapshot = H.check_disk, H.image_args, H.motion_args, H.snapshot
 
 

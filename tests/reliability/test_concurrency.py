@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import importlib.util
 import json
 import subprocess
 import sys
@@ -20,20 +19,9 @@ import threading
 import time
 from pathlib import Path
 
+import _harness as H  # tests/reliability/_harness.py (importable: see conftest.py)
 import numpy as np
 import pytest
-
-
-def _load_harness():
-    name = "vidbench_reliability_harness"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_harness.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-H = _load_harness()
 
 
 def _start(cmd, env, cwd):

@@ -14,7 +14,6 @@ the interrupted write may exist until the resume removes them. At the end: the r
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import random
@@ -26,20 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import _harness as H  # tests/reliability/_harness.py (importable: see conftest.py)
 import pytest
 import torch
 
-
-def _load_harness():
-    name = "vidbench_reliability_harness"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_harness.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-H = _load_harness()
 KILLS = 10
 FIGURES: dict[str, dict] = {}
 
