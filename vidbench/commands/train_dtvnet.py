@@ -10,20 +10,17 @@ import json
 
 import click
 
+from vidbench.commands._train_options import baseline_train_options
+
 
 @click.command("dtvnet")
-@click.option("--dataset", required=True, help="Video dataset (synthetic_sky, sky_timelapse, folder:PATH, ...).")
-@click.option("--data-root", default=None, help="Folder holding the real dataset (or $VIDBENCH_DATA).")
-@click.option("--preset", type=click.Choice(["auto", "tiny", "micro", "sky_timelapse"]), default="auto",
-              show_default=True, help="auto: tiny (64², 16 frames, CPU) for embedded sets, the released 128²/32-frame "
-                                      "recipe for sky_timelapse.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Config override, repeatable, e.g. --set total_steps=300 --set lr_g=1e-4.")
-@click.option("--out", default="runs", show_default=True, help="Parent folder of the run folder.")
-@click.option("--resume", default=None, help="Run folder to continue exactly from checkpoints/latest.pt.")
-@click.option("--num-final", default=4, show_default=True, help="Test clips predicted into samples/final/ at the end.")
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@baseline_train_options(
+    dataset_help="Video dataset (synthetic_sky, sky_timelapse, folder:PATH, ...).",
+    presets=("tiny", "micro", "sky_timelapse"),
+    preset_help="auto: tiny (64², 16 frames, CPU) for embedded sets, the released 128²/32-frame recipe for "
+                "sky_timelapse.",
+    set_example="--set total_steps=300 --set lr_g=1e-4",
+    num_final=4, num_final_help="Test clips predicted into samples/final/ at the end.")
 def command(dataset, data_root, preset, overrides, out, resume, num_final, no_progress, as_json):
     """Train DTVNet (Zhang et al., ECCV 2020): one still frame -> a time-lapse video (video prediction).
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from vidbench.commands._train_options import baseline_train_options
 from vidbench.errors import VidbenchError
 
 EMBEDDED = ("moving_mnist", "synthetic_sky")
@@ -103,19 +104,12 @@ def train_baseline(*, model: str, module, trainer_cls, config_cls, dataset: str,
 
 
 @click.command("tganv2")
-@click.option("--dataset", required=True, help="Video dataset (moving_mnist, synthetic_sky, ucf101, faceforensics, "
-                                                 "folder:PATH).")
-@click.option("--data-root", default=None, help="Folder holding the real dataset (or $VIDBENCH_DATA).")
-@click.option("--preset", type=click.Choice(["auto", "tiny", "ucf101", "faceforensics", "yaml"]), default="auto",
-              show_default=True, help="auto: tiny (64², CPU) for embedded sets, the released recipe for ucf101 / "
-                                      "faceforensics.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Config override, repeatable, e.g. --set total_steps=500 --set batch_size=16.")
-@click.option("--out", default="runs", show_default=True, help="Parent folder of the run folder.")
-@click.option("--resume", default=None, help="Run folder to continue exactly from checkpoints/latest.pt.")
-@click.option("--num-final", default=8, show_default=True, help="Videos written to samples/final/ at the end.")
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@baseline_train_options(
+    dataset_help="Video dataset (moving_mnist, synthetic_sky, ucf101, faceforensics, folder:PATH).",
+    presets=("tiny", "ucf101", "faceforensics", "yaml"),
+    preset_help="auto: tiny (64², CPU) for embedded sets, the released recipe for ucf101 / faceforensics.",
+    set_example="--set total_steps=500 --set batch_size=16",
+    num_final=8, num_final_help="Videos written to samples/final/ at the end.")
 def command(dataset, data_root, preset, overrides, out, resume, num_final, no_progress, as_json):
     """Train TGANv2 (Saito et al., IJCV 2020; clean-room PyTorch of the released recipe).
 
