@@ -68,7 +68,6 @@ from vidbench.baselines.training import (
     linear_lr,
     load_checkpoint,
     resolve_checkpoint,
-    seed_all,
     sha256_file,
     to_uint8,
 )
@@ -387,10 +386,10 @@ class DTVNetTrainer(BaselineTrainer):
     CKPT_FORMAT = CKPT_FORMAT
     LOG_FIELDS = LOG_FIELDS
 
-    def __init__(self, cfg: DTVNetConfig, dataset=None, run_dir=None, device="cpu", progress=True, meta=None):
-        cfg.validate()
-        super().__init__(cfg, dataset, run_dir, device, progress, meta)
-        seed_all(cfg.seed)
+    cfg: DTVNetConfig
+
+    def build(self) -> None:
+        cfg = self.cfg
         self.E = FlowEncoder(cfg).to(self.device)
         self.G = DTVGenerator(cfg).to(self.device)
         self.D = DTVDiscriminator(cfg).to(self.device)
@@ -398,7 +397,6 @@ class DTVNetTrainer(BaselineTrainer):
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, **kw)
         self.opt_e = torch.optim.Adam(self.E.parameters(), lr=cfg.lr_flow, **kw)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, **kw)
-        seed_all(cfg.seed + 1)
 
     def modules(self):
         return {"E": self.E, "G": self.G, "D": self.D}

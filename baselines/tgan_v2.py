@@ -63,7 +63,6 @@ from vidbench.baselines.training import (
     linear_lr,
     load_checkpoint,
     resolve_checkpoint,
-    seed_all,
     sha256_file,
     to_uint8,
 )
@@ -447,16 +446,15 @@ class TGANv2Trainer(BaselineTrainer):
     CKPT_FORMAT = CKPT_FORMAT
     LOG_FIELDS = LOG_FIELDS
 
-    def __init__(self, cfg: TGANv2Config, dataset=None, run_dir=None, device="cpu", progress=True, meta=None):
-        cfg.validate()
-        super().__init__(cfg, dataset, run_dir, device, progress, meta)
-        seed_all(cfg.seed)
+    cfg: TGANv2Config
+
+    def build(self) -> None:
+        cfg = self.cfg
         self.G = TGANv2Generator(cfg).to(self.device)
         self.D = MultiLevelDiscriminator(cfg.d_mid_ch).to(self.device)
         kw = dict(lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.adam_eps)
         self.opt_g = torch.optim.Adam(self.G.parameters(), **kw)
         self.opt_d = torch.optim.Adam(self.D.parameters(), **kw)
-        seed_all(cfg.seed + 1)
 
     def modules(self):
         return {"G": self.G, "D": self.D}

@@ -6,8 +6,8 @@ drop_last, the data position kept in the checkpoint), atomic checkpoints (``chec
 exactly like the uninterrupted one), ``train_log.csv`` (truncated to the resumed step), sample grids and the tqdm
 loop. RNG state save/restore reuses MoCoGAN-HD's trainer utilities (``vidbench.models`` public names).
 
-A subclass sets ``name``, ``CKPT_FORMAT``, ``LOG_FIELDS`` and implements ``modules()``, ``optimizers()``,
-``train_step_impl(real)`` and ``sample_uint8(n, seed)``.
+A subclass sets ``name``, ``CKPT_FORMAT``, ``LOG_FIELDS`` and implements ``build()`` (its networks and optimisers),
+``modules()``, ``optimizers()``, ``train_step_impl(real)`` and ``sample_uint8(n, seed)``.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ class BaselineTrainer:
 
     def __init__(self, cfg, dataset=None, run_dir: str | Path | None = None, device: str | torch.device = "cpu",
                  progress: bool = True, meta: dict | None = None):
+        cfg.validate()
         self.cfg = cfg
         self.dataset = dataset
         self.device = torch.device(device)
@@ -112,8 +113,15 @@ class BaselineTrainer:
         self.epoch = 0
         self.data_pos = 0
         self.elapsed = 0.0
+        seed_all(cfg.seed)  # the initial weights depend on the seed only
+        self.build()
+        seed_all(cfg.seed + 1)  # training draws start from the same state whatever building consumed
 
     # ------------------------------------------------------------------------------------------ subclass API
+    def build(self) -> None:
+        """Create the networks (on ``self.device``) and their optimisers from ``self.cfg``."""
+        raise NotImplementedError
+
     def modules(self) -> dict[str, nn.Module]:
         raise NotImplementedError
 
