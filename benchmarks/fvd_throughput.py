@@ -114,8 +114,9 @@ def main(argv=None) -> int:
     shapes = None
     sess = None
     if not args.no_tf:
-        import tensorflow as tf
+        from vidbench.tfcompat import import_tensorflow
 
+        tf = import_tensorflow()
         graph, inp, outp, variables, _ = tfhub_graph(pb)
         shapes = {v.op.name: tuple(v.shape.as_list()) for v in variables}
         values = well_conditioned_variables(shapes, seed=1234)

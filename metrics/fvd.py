@@ -62,6 +62,7 @@ from vidbench.metrics.resize import resize_bilinear_tf1
 from vidbench.errors import VidbenchError
 from vidbench.records import canonical_json, metric_result, protocol_id
 from vidbench.registry import METRICS, Entry
+from vidbench.tfcompat import import_tensorflow
 
 __all__ = ["FVDProtocol", "PRESETS", "FVD", "frechet_distance", "preprocess", "resolve_fvd_name", "cpu_bf16_support"]
 
@@ -239,8 +240,9 @@ class TFHubDetector:
     """Run the TF-Hub I3D graph itself (``backend="tf"``) from a user's module folder (saved_model.pb + variables)."""
 
     def __init__(self, module_dir: str | Path):
-        import tensorflow as tf
         from vidbench.metrics.detectors.i3d import tfhub_graph
+
+        tf = import_tensorflow()
 
         graph, self.inp, self.out, _, saver = tfhub_graph(module_dir)
         self.sess = tf.compat.v1.Session(graph=graph)

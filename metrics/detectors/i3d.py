@@ -52,6 +52,7 @@ import torch.nn.functional as F
 
 from vidbench.errors import VidbenchError, WeightsMissingError
 from vidbench.registry import DETECTORS
+from vidbench.tfcompat import import_tensorflow
 from vidbench.weights import PackageArchive, WeightSpec, register_weights
 
 TF_SCOPE = "RGB/inception_i3d/"
@@ -390,7 +391,7 @@ def read_tf_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read all tensors of a TF checkpoint: a TF-Hub module folder, a DeepMind checkpoint folder, or a prefix."""
     prefix = tf_checkpoint_prefix(path)
     try:
-        import tensorflow as tf
+        tf = import_tensorflow()
     except ImportError:
         raise VidbenchError(
             f"{path}: reading a TensorFlow checkpoint needs tensorflow (pip install 'vidbench[tf]'); or convert it "
@@ -756,7 +757,7 @@ def tfhub_graph(module: str | os.PathLike):
     saver)``: ``input_frames:0`` float32 [B,T,224,224,3] in [-1,1] and ``RGB/inception_i3d/Mean:0`` [B,400].
     Recipe: PROTOCOLS.md (FVD, "Loading the TF-Hub graph without TF-Hub").
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
     from tensorflow.core.protobuf import saved_model_pb2
 
     p = Path(module)
