@@ -249,10 +249,7 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         if not g_ckpt.exists():
             itrainer.save_checkpoint()
         G = itrainer.G_ema.eval().requires_grad_(False)  # the network just trained: no rebuild from disk
-        # the image generator's FID on moving_mnist frames (its training frames, StyleGAN convention): the real
-        # frames go to the second process as a file
-        fid_name = f"fid{b.fid_images}"
-        fid_real = _fid_real_frames(itrainer.sampler.pool, b.fid_images, seed, root / "image_fid" / "real_frames.npy")
+    fid_name = f"fid{b.fid_images}"
     _log(f"      {timings['image_generator']['wall_s']:.0f} s", quiet)
     floor_job = jobs.submit("bg: real-vs-real floor", _evaluate_job, floor_cfg, str(ev_root), 1)
 
@@ -323,10 +320,11 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         real = np.stack([real_ref[i].video for i in range(min(n, 64))])  # for the GIF, report and frame change
     jobs.close()
     timings.update(jobs.timings())  # the worker's jobs ("bg: ..."), which overlapped stages 2-4
-    # the image generator's FID last, on every core (nothing else runs any more)
-    with _Stage("image_fid", timings, 0):
-        fid_dir = Path(_image_fid_job(str(g_ckpt), str(fid_real), b.fid_images, inc_ok, seed, str(root / "image_fid"),
-                                      0)[0])
+    # the image generator's FID last, on every core (nothing else runs any more), against its training frames
+    # (StyleGAN convention), drawn from the frame pool stage 1 decoded
+    with _threads(0) as nt, _Stage("image_fid", timings, nt):
+        fid_dir = _image_fid(G, itrainer.sampler.pool, b.fid_images, inc_ok, seed, g_ckpt, root / "image_fid",
+                             progress)
     recs = {k: read_result(v) for k, v in evals.items()}
     fid_rec = read_result(fid_dir)
 
@@ -413,7 +411,8 @@ class _Jobs:
     """Jobs run one after another in one spawned worker process (``background``), or at once in this process.
 
     ``submit(name, fn, *args)`` returns a handle whose ``result()`` waits for ``fn``'s return value (its exception is raised
-    there); every job function returns ``(value, {"wall_s", "cpu_s"})`` so the worker's time is reported too.
+    there); every job function returns ``(value, {"wall_s", "cpu_s", "threads"})`` (a :class:`_Stage` entry) so the
+    worker's time is reported too.
     """
 
     def __init__(self, background: bool):
@@ -443,7 +442,7 @@ class _Job:
             self._record(value)
 
     def _record(self, value) -> None:
-        self._jobs._times[self._name] = {**value[1], "threads": 1}
+        self._jobs._times[self._name] = value[1]
 
     def result(self):
         if self._pending is not None:
@@ -453,23 +452,14 @@ class _Job:
         return self._value[0]
 
 
-@contextmanager
-def _job_clock(threads: int):
-    """Times a worker job (wall and process CPU) and runs it with ``threads`` torch threads."""
-    out: dict = {}
-    w, c = time.perf_counter(), time.process_time()
-    with _threads(threads):
-        yield out
-    out.update(wall_s=round(time.perf_counter() - w, 2), cpu_s=round(time.process_time() - c, 2))
-
-
 def _evaluate_job(cfg, out: str, threads: int) -> tuple[str, dict]:
     """Worker job: ``vidbench eval`` of ``cfg`` into ``out``; returns the run folder."""
     from vidbench.evaluate import evaluate
 
-    with _job_clock(threads) as t:
+    t: dict = {}
+    with _threads(threads) as nt, _Stage("job", t, nt):
         run = str(evaluate(cfg, out, yes=True, progress=False))
-    return run, t
+    return run, t["job"]
 
 
 def _step0_and_static_job(step0_cfg, static_cfg, out: str, threads: int) -> tuple[tuple[str, str], dict]:
@@ -478,7 +468,8 @@ def _step0_and_static_job(step0_cfg, static_cfg, out: str, threads: int) -> tupl
     from vidbench.evaluate import evaluate
     from vidbench.video import write_videos_npz
 
-    with _job_clock(threads) as t:
+    t: dict = {}
+    with _threads(threads) as nt, _Stage("job", t, nt):
         step0 = evaluate(step0_cfg, out, yes=True, progress=False)
         with np.load(step0 / "samples.npz") as z:
             first = static_videos(z["video"])
@@ -486,43 +477,35 @@ def _step0_and_static_job(step0_cfg, static_cfg, out: str, threads: int) -> tupl
         path.parent.mkdir(parents=True, exist_ok=True)
         write_videos_npz(path, first)
         static = evaluate(static_cfg, out, yes=True, progress=False)
-    return (str(step0), str(static)), t
+    return (str(step0), str(static)), t["job"]
 
 
-def _fid_real_frames(pool: torch.Tensor, n: int, seed: int, path: Path) -> Path:
-    """``n`` training frames drawn without replacement from the decoded frame pool (uint8 [F,H,W,3]) → ``path``."""
-    idx = np.random.default_rng(seed).choice(len(pool), size=min(n, len(pool)), replace=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, pool[torch.as_tensor(idx)].numpy())
-    return path
-
-
-def _image_fid_job(g_ckpt: str, real_frames: str, n: int, real_weights: bool, seed: int, out: str,
-                   threads: int) -> tuple[str, dict]:
-    """FID of ``n`` G_ema images against the saved training frames, written as a ``score`` run record."""
+def _image_fid(G, frame_pool: torch.Tensor, n: int, real_weights: bool, seed: int, g_ckpt: Path, out: Path,
+               progress: bool) -> Path:
+    """FID of ``n`` G_ema images against ``n`` frames drawn without replacement from the decoded training-frame pool
+    (uint8 [F,H,W,3]); written as a ``score`` run record in ``out``."""
     from vidbench.metrics.fid import make_fid_callback
-    from vidbench.models.stylegan2 import load_rosinality_checkpoint
     from vidbench.records import new_record, write_result
 
-    with _job_clock(threads) as t:
-        G, _ = load_rosinality_checkpoint(g_ckpt, key="g_ema")  # eval mode, frozen
-        real = np.load(real_frames)  # uint8 [n,H,W,3]
-        cb = make_fid_callback([real[i:i + 50] for i in range(0, len(real), 50)], n, batch_size=50,
-                               random_init=not real_weights, num_real=len(real), progress=False)
-        gen = torch.Generator().manual_seed(seed + 7)
+    idx = np.random.default_rng(seed).choice(len(frame_pool), size=min(n, len(frame_pool)), replace=False)
+    real = frame_pool[torch.as_tensor(idx)].numpy()  # uint8 [n,H,W,3]
+    cb = make_fid_callback([real[i:i + 50] for i in range(0, len(real), 50)], n, batch_size=50,
+                           random_init=not real_weights, num_real=len(real), progress=progress)
+    gen = torch.Generator().manual_seed(seed + 7)
 
-        def sample(k: int) -> torch.Tensor:
-            with torch.no_grad():
-                return G(torch.randn(k, G.style_dim, generator=gen), noise_mode="const")  # [k,3,H,W] in [-1,1]
+    def sample(k: int) -> torch.Tensor:
+        with torch.no_grad():
+            return G(torch.randn(k, G.style_dim, generator=gen), noise_mode="const")  # [k,3,H,W] in [-1,1]
 
-        cb(sample)
-        name = f"fid{n}" + ("" if real_weights else "[random-init]")
-        rec = new_record(model="stylegan2", dataset={"name": "moving_mnist", "split": "train", "fingerprint": None},
-                         seed=seed, metrics={name: dict(cb.last_result)}, checkpoint=g_ckpt, task="score",
-                         label="quickstart: image generator (StyleGAN2 32²)",
-                         command="vidbench quickstart (image generator FID)")
-        write_result(Path(out), rec)
-    return out, t
+    cb(sample)
+    name = f"fid{n}" + ("" if real_weights else "[random-init]")
+    rec = new_record(model="stylegan2", dataset={"name": "moving_mnist", "split": "train", "fingerprint": None},
+                     seed=seed, metrics={name: dict(cb.last_result)}, checkpoint=str(g_ckpt), task="score",
+                     label="quickstart: image generator (StyleGAN2 32²)",
+                     command="vidbench quickstart (image generator FID)")
+    out.mkdir(parents=True, exist_ok=True)
+    write_result(out, rec)
+    return out
 
 
 def _fid_weights_name() -> str:
