@@ -280,11 +280,13 @@ def _images_uint8(x) -> np.ndarray:
 def make_fid_callback(real_images: Iterable[Any], n: int, *, batch_size: int = 32, device: str = "cpu",
                       weights: str | None = None, weights_dir: str | None = None, random_init: bool = False,
                       num_real: int | None = None, progress: bool = False,
-                      extractor=None) -> Callable[[Callable[[int], Any]], float]:
+                      extractor=None, real_cache_key: str | None = None) -> Callable[[Callable[[int], Any]], float]:
     """Return ``fid(sample_fn) -> float`` computing FID of ``n`` generated images against ``real_images``.
 
     ``real_images`` is an iterable of uint8 images [H,W,3], image batches [B,H,W,3] or video batches [B,T,H,W,3];
     its statistics are computed once, at the first call, and reused (at most ``num_real`` images if given).
+    ``real_cache_key`` (a fingerprint of exactly those real images, e.g. the sha256 of their bytes) keeps the real
+    statistics in the real-statistics cache across runs (see :meth:`FID.try_load_real_cache`).
     ``sample_fn(b)`` returns ``b`` generated images: float [b,3,H,W] in [-1,1] (torch or numpy; converted with
     ``round((x+1)*127.5)``) or uint8 [b,H,W,3]. The callback's ``.last_result`` holds the full metric entry.
     """
@@ -296,6 +298,8 @@ def make_fid_callback(real_images: Iterable[Any], n: int, *, batch_size: int = 3
     state = {"real_done": False}
 
     def fid(sample_fn: Callable[[int], Any]) -> float:
+        if not state["real_done"] and real_cache_key is not None and metric.try_load_real_cache(real_cache_key):
+            state["real_done"] = True
         if not state["real_done"]:
             for item in real_images:
                 arr = np.asarray(item)
@@ -305,6 +309,8 @@ def make_fid_callback(real_images: Iterable[Any], n: int, *, batch_size: int = 3
                 if num_real is not None and metric.real_stats.n >= num_real:
                     break
             state["real_done"] = True
+            if real_cache_key is not None:
+                metric.save_real_cache(real_cache_key)
         metric.reset(keep_real=True)
         metric._t0 = time.perf_counter()
         done = 0

@@ -109,6 +109,7 @@ class EvalConfig:
     vgg_weights: str = "vgg16.imagenet"  # --task predict: registered name, a file, or "random-init" (tests)
     predict_interpolate: int = 1  # --task predict: midpoints between consecutive codes (16 codes -> 31 frames)
     bootstrap: int = 0  # resamples for the distribution metrics' confidence interval (MetricOptions.bootstrap)
+    fast: bool = False  # metrics' opt-in fast mode where they have one (FVD: bf16 I3D trunk; in the protocol id)
     resumable: bool = True  # keep each generated batch in work/ until the run ends (disk: N·T·S²·3 bytes per rule)
 
 
@@ -281,7 +282,7 @@ class _Evaluation:
             names = tuple(n for n in names if not n.startswith("is")) or ("fvd2048_16f",)
         opts = MetricOptions(device=cfg.device, batch_size=cfg.batch_size, detector=cfg.detector,
                              detector_weights=cfg.detector_weights, weights_dir=cfg.weights_dir, seed=cfg.seed,
-                             progress=self.progress, bootstrap=int(cfg.bootstrap))
+                             progress=self.progress, bootstrap=int(cfg.bootstrap), fast=bool(cfg.fast))
         from vidbench.registry import METRICS
 
         for name in names:  # refuse a wrong kind before any detector is loaded

@@ -52,6 +52,7 @@ class QuickstartBudget:
     image_iters: int  # StyleGAN2 steps at 32²
     image_batch: int  # images per StyleGAN2 step
     image_r1: float  # R1 weight γ of the image discriminator
+    image_lr: float  # Adam lr of the image generator and discriminator (StyleGAN2: 0.0025)
     pca_samples: int  # W codes for the PCA
     motion_steps: int  # G_M iterations
     motion_batch: int  # videos per G_M iteration
@@ -67,13 +68,14 @@ class QuickstartBudget:
     train_threads: int  # torch intra-op threads of the motion generator (1: the worker process has the other core)
     eval_threads: int  # torch intra-op threads for I3D / Inception (large convolutions: use every core)
     background: bool = True  # run the evaluations that do not need the trained G_M in a second process (module doc)
+    eval_fast: bool = True  # FVD fast mode (bf16 I3D trunk) where the CPU has AVX512-BF16/AMX; fp32 elsewhere
 
 
-FULL = QuickstartBudget(image_iters=1000, image_batch=16, image_r1=0.05, pca_samples=20_000, motion_steps=500,
+FULL = QuickstartBudget(image_iters=1000, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=20_000, motion_steps=500,
                         motion_batch=8, motion_lr=2e-3, train_frames=8, eval_videos=64, eval_frames=16, div_videos=16,
                         div_content=8, fid_images=256, bootstrap=100, image_threads=0, train_threads=1,
-                        eval_threads=1)
-SMOKE = QuickstartBudget(image_iters=8, image_batch=16, image_r1=0.05, pca_samples=2_000, motion_steps=3,
+                        eval_threads=0)
+SMOKE = QuickstartBudget(image_iters=8, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=2_000, motion_steps=3,
                          motion_batch=4, motion_lr=2e-3, train_frames=8, eval_videos=6, eval_frames=16, div_videos=4,
                          div_content=2, fid_images=8, bootstrap=20, image_threads=1, train_threads=1, eval_threads=1)
 
@@ -228,7 +230,8 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         inc_ok, inc_note = _resolve_detector(_fid_weights_name(), allow_fetch=not smoke, quiet=quiet)
     detector = None if i3d_ok else "i3d[random-init]"
     common = dict(dataset="moving_mnist", split="test", num_videos=n, num_frames=T, resolution=size,
-                  seed=seed, batch_size=8, detector=detector, fps=8.0, stride=1, **_bootstrap_kw(b.bootstrap))
+                  seed=seed, batch_size=8, detector=detector, fps=8.0, stride=1, fast=b.eval_fast,
+                  **_bootstrap_kw(b.bootstrap))
     ev_root = root / "eval"
     base = root / "baselines"
     floor_cfg = EvalConfig(model="gt", checkpoint=None, gt=True, metrics=(fvd_name,),
@@ -239,7 +242,7 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     _log(f"[1/5] image generator: StyleGAN2 (32², tiny) on moving_mnist frames, {b.image_iters} steps × "
          f"batch {b.image_batch}", quiet)
     with _threads(b.image_threads) as nt, _Stage("image_generator", timings, nt):
-        icfg = tiny_preset(iters=b.image_iters, batch=b.image_batch, r1=b.image_r1, seed=seed, sample_every=0,
+        icfg = tiny_preset(iters=b.image_iters, batch=b.image_batch, r1=b.image_r1, lr=b.image_lr, seed=seed, sample_every=0,
                            ckpt_every=0, pool_clips=32 if smoke else 256, log_every=max(1, min(25, b.image_iters)),
                            n_sample=36)
         itrainer = StyleGAN2Trainer(icfg, root / "image_generator", progress=progress)
@@ -252,6 +255,8 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     fid_name = f"fid{b.fid_images}"
     _log(f"      {timings['image_generator']['wall_s']:.0f} s", quiet)
     floor_job = jobs.submit("bg: real-vs-real floor", _evaluate_job, floor_cfg, str(ev_root), 1)
+    # the FID's real images: frames drawn without replacement from the pool stage 1 decoded (its training frames)
+    fid_real = _fid_real_frames(itrainer.sampler.pool, b.fid_images, seed)
 
     # 2. PCA of W ---------------------------------------------------------------------------------------------
     _log(f"[2/5] W-space PCA from {b.pca_samples} codes", quiet)
@@ -293,23 +298,28 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         static_cfg = EvalConfig(model=f"samples:{base / 'static.npz'}", checkpoint=None, metrics=(fvd_name,),
                                 label="quickstart: static (first frame repeated)", **common)
         step0_job = jobs.submit("bg: step 0 + static", _step0_and_static_job, step0_cfg, static_cfg, str(ev_root), 1)
+        fid_job = jobs.submit("bg: image FID", _image_fid_job, str(g_ckpt), fid_real, inc_ok, seed,
+                              str(root / "image_fid"), 1)
         mtrainer.fit()
     _log(f"      {timings['motion_generator']['wall_s']:.0f} s", quiet)
 
     # 4. evaluation -----------------------------------------------------------------------------------------
     _log(f"[4/5] eval: {fvd_name} of 4 sets of {n} videos × {T} frames, {div_name}, {fid_name}", quiet)
     evals: dict[str, Path] = {}
-    with _threads(b.eval_threads) as nt, _Stage("eval", timings, nt):
+    with _Stage("wait_for_worker", timings, 0):  # the worker's jobs are usually done before G_M is
         evals["real_floor"] = Path(floor_job.result())  # its real statistics are the cached reference of the others
+        evals["step0"], evals["static"] = (Path(p) for p in step0_job.result())
+        fid_dir = Path(fid_job.result())
+        jobs.close()
+    timings.update(jobs.timings())  # the worker's jobs ("bg: ..."), which overlapped stages 2-3
+    with _threads(b.eval_threads) as nt, _Stage("eval", timings, nt):
         evals["trained"] = evaluate(EvalConfig(model="mocohd", checkpoint=str(motion_run),
                                                metrics=(fvd_name, div_name), save_npz=True,
                                                label="quickstart: trained", **common),
                                     ev_root, yes=True, progress=progress)
-        step0_dir, static_dir = (Path(p) for p in step0_job.result())
-        evals["step0"], evals["static"] = step0_dir, static_dir
         with np.load(evals["trained"] / "samples.npz") as z:
             fake = z["video"]  # uint8 [N,T,H,W,3]
-        with np.load(step0_dir / "samples.npz") as z:
+        with np.load(evals["step0"] / "samples.npz") as z:
             step0 = z["video"]
         if not np.array_equal(step0[:, 0], fake[:, 0]):  # cannot happen with one sampler; never trust it blindly
             _log("      step-0 and trained first frames differ: the static baseline is re-made from the trained set",
@@ -318,13 +328,6 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
             evals["static"] = evaluate(static_cfg, ev_root, yes=True, progress=progress)
         real_ref = build_dataset("moving_mnist", split="test", num_frames=T, size=size, seed=seed)
         real = np.stack([real_ref[i].video for i in range(min(n, 64))])  # for the GIF, report and frame change
-    jobs.close()
-    timings.update(jobs.timings())  # the worker's jobs ("bg: ..."), which overlapped stages 2-4
-    # the image generator's FID last, on every core (nothing else runs any more), against its training frames
-    # (StyleGAN convention), drawn from the frame pool stage 1 decoded
-    with _threads(0) as nt, _Stage("image_fid", timings, nt):
-        fid_dir = _image_fid(G, itrainer.sampler.pool, b.fid_images, inc_ok, seed, g_ckpt, root / "image_fid",
-                             progress)
     recs = {k: read_result(v) for k, v in evals.items()}
     fid_rec = read_result(fid_dir)
 
@@ -480,32 +483,45 @@ def _step0_and_static_job(step0_cfg, static_cfg, out: str, threads: int) -> tupl
     return (str(step0), str(static)), t["job"]
 
 
-def _image_fid(G, frame_pool: torch.Tensor, n: int, real_weights: bool, seed: int, g_ckpt: Path, out: Path,
-               progress: bool) -> Path:
-    """FID of ``n`` G_ema images against ``n`` frames drawn without replacement from the decoded training-frame pool
-    (uint8 [F,H,W,3]); written as a ``score`` run record in ``out``."""
+def _fid_real_frames(frame_pool: torch.Tensor, n: int, seed: int) -> np.ndarray:
+    """``n`` frames drawn without replacement (seeded) from the decoded training-frame pool uint8 [F,H,W,3]."""
+    idx = np.random.default_rng(seed).choice(len(frame_pool), size=min(n, len(frame_pool)), replace=False)
+    return frame_pool[torch.as_tensor(idx)].numpy()  # uint8 [n,H,W,3]
+
+
+def _image_fid_job(g_ckpt: str, real: np.ndarray, real_weights: bool, seed: int, out: str,
+                   threads: int) -> tuple[str, dict]:
+    """Worker job: FID of ``len(real)`` G_ema images (from ``g_ckpt``) against the frames ``real`` (uint8
+    [n,H,W,3]), written as a ``score`` run record in ``out``. The real statistics are cached under the sha256 of the
+    frames' bytes, so a second run with the same training frames only runs Inception on the generated images."""
+    import hashlib
+
     from vidbench.metrics.fid import make_fid_callback
+    from vidbench.models.stylegan2 import load_rosinality_checkpoint
     from vidbench.records import new_record, write_result
 
-    idx = np.random.default_rng(seed).choice(len(frame_pool), size=min(n, len(frame_pool)), replace=False)
-    real = frame_pool[torch.as_tensor(idx)].numpy()  # uint8 [n,H,W,3]
-    cb = make_fid_callback([real[i:i + 50] for i in range(0, len(real), 50)], n, batch_size=50,
-                           random_init=not real_weights, num_real=len(real), progress=progress)
-    gen = torch.Generator().manual_seed(seed + 7)
+    t: dict = {}
+    with _threads(threads) as nt, _Stage("job", t, nt):
+        G, _ = load_rosinality_checkpoint(g_ckpt)
+        n = len(real)
+        key = "quickstart-frames:" + hashlib.sha256(np.ascontiguousarray(real).tobytes()).hexdigest()
+        cb = make_fid_callback([real[i:i + 50] for i in range(0, n, 50)], n, batch_size=50,
+                               random_init=not real_weights, num_real=n, real_cache_key=key)
+        gen = torch.Generator().manual_seed(seed + 7)
 
-    def sample(k: int) -> torch.Tensor:
-        with torch.no_grad():
-            return G(torch.randn(k, G.style_dim, generator=gen), noise_mode="const")  # [k,3,H,W] in [-1,1]
+        def sample(k: int) -> torch.Tensor:
+            with torch.no_grad():
+                return G(torch.randn(k, G.style_dim, generator=gen), noise_mode="const")  # [k,3,H,W] in [-1,1]
 
-    cb(sample)
-    name = f"fid{n}" + ("" if real_weights else "[random-init]")
-    rec = new_record(model="stylegan2", dataset={"name": "moving_mnist", "split": "train", "fingerprint": None},
-                     seed=seed, metrics={name: dict(cb.last_result)}, checkpoint=str(g_ckpt), task="score",
-                     label="quickstart: image generator (StyleGAN2 32²)",
-                     command="vidbench quickstart (image generator FID)")
-    out.mkdir(parents=True, exist_ok=True)
-    write_result(out, rec)
-    return out
+        cb(sample)
+        name = f"fid{n}" + ("" if real_weights else "[random-init]")
+        rec = new_record(model="stylegan2", dataset={"name": "moving_mnist", "split": "train", "fingerprint": None},
+                         seed=seed, metrics={name: dict(cb.last_result)}, checkpoint=str(g_ckpt), task="score",
+                         label="quickstart: image generator (StyleGAN2 32²)",
+                         command="vidbench quickstart (image generator FID)")
+        Path(out).mkdir(parents=True, exist_ok=True)
+        write_result(Path(out), rec)
+    return out, t["job"]
 
 
 def _fid_weights_name() -> str:

@@ -206,6 +206,50 @@ def test_fid_callback_converts_generator_output(rng):
     assert cb(sample_fn) == pytest.approx(value, rel=1e-12)  # real statistics reused, not recomputed
 
 
+def test_fid_callback_real_cache_key_survives_the_callback(rng):
+    real = rng.integers(0, 256, size=(10, 4, 4, 3), dtype=np.uint8)
+    fake = rng.integers(0, 256, size=(8, 4, 4, 3), dtype=np.uint8)
+    ext = _LinearExtractor(4 * 4 * 3)
+    first = make_fid_callback([real], n=8, extractor=ext, real_cache_key="frames:abc")
+    v1 = first(lambda b: fake[:b])
+    assert first.last_result["extra"]["real_stats_cached"] is False
+
+    def no_reals():  # a second callback with the same key never reads its real images
+        raise AssertionError("real images read although their statistics are cached")
+        yield
+
+    second = make_fid_callback(no_reals(), n=8, extractor=ext, real_cache_key="frames:abc")
+    assert second(lambda b: fake[:b]) == pytest.approx(v1, rel=1e-12)
+    assert second.last_result["extra"]["real_stats_cached"] is True
+    assert v1 == pytest.approx(_scipy_fid(ext(real), ext(fake)), rel=1e-6)
+    other = make_fid_callback([real[:9]], n=8, extractor=ext, real_cache_key="frames:other")
+    assert other(lambda b: fake[:b]) != pytest.approx(v1, rel=1e-6)  # another key: its own real images
+
+
+def test_folded_channels_last_inception_equals_the_plain_network(rng):
+    """The extractor's inference form (BN folded into the convs, NHWC memory) computes the network's function: checked
+    against the unfolded NCHW network with non-trivial BN statistics."""
+    import copy
+
+    from vidbench.metrics.detectors.inception_v3 import BasicConv2d, FIDInceptionV3
+
+    torch.manual_seed(0)
+    plain = FIDInceptionV3().eval()
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for m in plain.modules():
+            if isinstance(m, BasicConv2d):
+                c = m.bn.num_features
+                m.bn.weight.copy_(0.5 + torch.rand(c, generator=g))
+                m.bn.bias.copy_(0.2 * torch.randn(c, generator=g))
+                m.bn.running_mean.copy_(0.1 * torch.randn(c, generator=g))
+                m.bn.running_var.copy_(0.5 + torch.rand(c, generator=g))
+    fast = copy.deepcopy(plain).fold_bn().to(memory_format=torch.channels_last)
+    assert not any(k.startswith("Mixed_7c") and ".bn." in k for k in fast.state_dict())
+    imgs = torch.from_numpy(rng.integers(0, 256, size=(2, 3, 40, 40), dtype=np.uint8))
+    torch.testing.assert_close(fast.features(imgs), plain.features(imgs), rtol=1e-4, atol=1e-5)
+
+
 def test_random_init_inception_features(rng):
     from vidbench.metrics.detectors.inception_v3 import InceptionFeatureExtractor
 

@@ -110,6 +110,17 @@ def test_paired_metric_refused_in_unconditional_eval(tmp_path):
     assert "--task predict" in r.output and len(r.output.strip().splitlines()) == 1
 
 
+def test_fast_flag_reaches_the_metric_options(tmp_path, metrics):
+    real = _real_set(tmp_path / "real")
+    exp = _export(tmp_path / "e.npz")
+    common = ("--model", f"samples:{exp}", "--dataset", f"folder:{real}", "--metrics", "t_dist", "--frames", "4",
+              "--resolution", "16")
+    _eval(tmp_path, *common)
+    assert metrics["t_dist"]["options"].fast is False  # exact by default
+    _eval(tmp_path, *common, "--fast")
+    assert metrics["t_dist"]["options"].fast is True
+
+
 def test_real_clips_seeded_over_whole_split_with_random_starts(tmp_path, metrics):
     real = _real_set(tmp_path / "real")
     exp = _export(tmp_path / "e.npz")

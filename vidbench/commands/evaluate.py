@@ -56,11 +56,14 @@ import click
                    "(N·T·S²·3 bytes, 1.6 GB for 2,048×16×128²).")
 @click.option("--bootstrap", type=int, default=0, show_default=True,
               help="Resamples for a 95 % confidence interval of distribution metrics (0: none).")
+@click.option("--fast", is_flag=True,
+              help="Metrics' opt-in fast mode where they have one (FVD: bf16 I3D trunk on CPUs with AVX512-BF16/AMX; "
+                   "a separate protocol id, never comparable with fp32 values).")
 @click.option("--yes", is_flag=True, help="Run even when the estimated time is above one hour.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run record as JSON.")
 def command(model, dataset, checkpoint, split, metrics, task, gt, label, resume, num_videos, num_frames, stride,
             resolution, seed, batch_size, data_root, out, device, detector, detector_weights, weights_dir, save_npz,
-            invert_iterations, lambda_vgg, vgg_weights, resumable, bootstrap, yes, as_json):
+            invert_iterations, lambda_vgg, vgg_weights, resumable, bootstrap, fast, yes, as_json):
     """Evaluate a model on a dataset with named metric protocols; writes a run folder.
 
     \b
@@ -84,7 +87,8 @@ def command(model, dataset, checkpoint, split, metrics, task, gt, label, resume,
                      batch_size=batch_size, device=device, data_root=data_root, detector=detector,
                      detector_weights=detector_weights, weights_dir=weights_dir, label=label, task=task, gt=gt,
                      stride=stride, save_npz=save_npz, inversion_iterations=invert_iterations,
-                     lambda_vgg=lambda_vgg, vgg_weights=vgg_weights, bootstrap=bootstrap, resumable=resumable)
+                     lambda_vgg=lambda_vgg, vgg_weights=vgg_weights, bootstrap=bootstrap, resumable=resumable,
+                     fast=fast)
     run_dir = evaluate(cfg, out, yes=yes, progress=not as_json and sys.stderr.isatty(), resume=resume)
     rec = read_result(run_dir)
     if as_json:

@@ -148,3 +148,7 @@ def test_fid_copy_matches_package_torchscript_and_pytorch_fid_architecture(real_
     torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(c, a, rtol=1e-5, atol=1e-5)
     assert torch.isnan(ours(x)["logits"]).all()  # no fc in the package file: logits are NaN, never silently random
+    # the extractor's inference form (BN folded, channels_last) on the same input
+    with torch.no_grad():
+        d = ours.fold_bn().to(memory_format=torch.channels_last)(x.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(d["pool3"], a, rtol=1e-5, atol=1e-5)
