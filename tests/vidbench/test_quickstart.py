@@ -38,6 +38,17 @@ def test_learning_signal_margin_and_spread():
     assert not learning_signal({"value": 100.0, "std": 3.0}, {"value": 105.0, "std": 4.0})["holds"]
 
 
+def test_quickstart_cli_maps_exact_and_threads_onto_the_budget(monkeypatch):
+    import vidbench.quickstart as qs
+
+    seen = []
+    monkeypatch.setattr(qs, "run_quickstart", lambda out, **kw: seen.append(kw["budget"]) or {})
+    assert CliRunner().invoke(cli, ["quickstart", "--json"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["quickstart", "--exact", "--threads", "1", "--json"]).exit_code == 0
+    assert seen[0] == qs.FULL and seen[0].eval_fast is True
+    assert seen[1].eval_fast is False and {seen[1].image_threads, seen[1].train_threads, seen[1].eval_threads} == {1}
+
+
 @pytest.mark.timeout(300)  # < 60 s on an idle 2-core machine; headroom for a loaded CI runner
 def test_quickstart_smoke_runs_the_whole_pipeline(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDBENCH_OFFLINE", "1")  # --smoke never fetches; make sure of it
@@ -49,6 +60,11 @@ def test_quickstart_smoke_runs_the_whole_pipeline(tmp_path, monkeypatch):
     fvd = {k: next(m for n, m in rec["metrics"].items() if n.startswith("fvd")) for k, rec in recs.items()}
     names = {next(n for n in rec["metrics"] if n.startswith("fvd")) for rec in recs.values()}
     assert names == {"fvd6_16f[random-init]"}  # one protocol name for the four sets, random-init labelled
+    from vidbench.metrics.fvd import cpu_bf16_support
+
+    # fast mode (bf16 I3D trunk) where the CPU has AVX512-BF16/AMX, fp32 elsewhere; the same for all four sets
+    want = "bf16_trunk" if cpu_bf16_support()[0] else "fp32"
+    assert {m["protocol"]["precision"] for m in fvd.values()} == {want}
     # trained, step 0 and static share one protocol id; the floor draws two disjoint real sets (eval --gt), so its
     # real-clip rule, and with it its protocol id, differs (the summary says so)
     assert len({fvd[k]["protocol_id"] for k in ("trained", "step0", "static")}) == 1
