@@ -75,13 +75,14 @@ class QuickstartBudget:
     eval_fast: bool = True  # FVD fast mode (bf16 I3D trunk) where the CPU has AVX512-BF16/AMX; fp32 elsewhere
 
 
-FULL = QuickstartBudget(image_iters=1000, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=20_000, motion_steps=500,
-                        motion_batch=8, motion_lr=2e-3, train_frames=8, eval_videos=64, eval_frames=16, div_videos=16,
-                        div_content=8, fid_images=256, bootstrap=100, image_threads=0, train_threads=1,
+FULL = QuickstartBudget(image_iters=1000, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=20_000,
+                        motion_steps=500, motion_batch=8, motion_lr=2e-3, train_frames=8, eval_videos=64, eval_frames=16,
+                        div_videos=16, div_content=8, fid_images=256, bootstrap=100, image_threads=0, train_threads=1,
                         eval_threads=0)
-SMOKE = QuickstartBudget(image_iters=8, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=2_000, motion_steps=3,
-                         motion_batch=4, motion_lr=2e-3, train_frames=8, eval_videos=6, eval_frames=16, div_videos=4,
-                         div_content=2, fid_images=8, bootstrap=20, image_threads=1, train_threads=1, eval_threads=1)
+SMOKE = QuickstartBudget(image_iters=8, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=2_000,
+                         motion_steps=3, motion_batch=4, motion_lr=2e-3, train_frames=8, eval_videos=6, eval_frames=16,
+                         div_videos=4, div_content=2, fid_images=8, bootstrap=20, image_threads=1, train_threads=1,
+                         eval_threads=1)
 
 FETCH_HINT = "vidbench weights fetch i3d && vidbench weights fetch fid"
 
@@ -247,9 +248,9 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     _log(f"[1/5] image generator: StyleGAN2 (32², tiny) on moving_mnist frames, {b.image_iters} steps × "
          f"batch {b.image_batch}", quiet)
     with _threads(b.image_threads) as nt, _Stage("image_generator", timings, nt):
-        icfg = tiny_preset(iters=b.image_iters, batch=b.image_batch, r1=b.image_r1, lr=b.image_lr, seed=seed, sample_every=0,
-                           ckpt_every=0, pool_clips=32 if smoke else 256, log_every=max(1, min(25, b.image_iters)),
-                           n_sample=36)
+        icfg = tiny_preset(iters=b.image_iters, batch=b.image_batch, r1=b.image_r1, lr=b.image_lr, seed=seed,
+                           sample_every=0, ckpt_every=0, pool_clips=32 if smoke else 256,
+                           log_every=max(1, min(25, b.image_iters)), n_sample=36)
         itrainer = StyleGAN2Trainer(icfg, root / "image_generator", progress=progress)
         itrainer.train()
         grid_png = itrainer.save_samples("final.png")
@@ -509,7 +510,8 @@ def _image_fid_job(g_ckpt: str, real: np.ndarray, real_weights: bool, seed: int,
     with _threads(threads) as nt, _Stage("job", t, nt):
         G, _ = load_rosinality_checkpoint(g_ckpt)
         n = len(real)
-        key = "quickstart-frames:" + hashlib.sha256(np.ascontiguousarray(real).tobytes()).hexdigest()
+        key = (f"quickstart-frames:{'x'.join(map(str, real.shape))}:"
+               + hashlib.sha256(np.ascontiguousarray(real).tobytes()).hexdigest())
         cb = make_fid_callback([real[i:i + 50] for i in range(0, n, 50)], n, batch_size=50,
                                random_init=not real_weights, num_real=n, real_cache_key=key)
         gen = torch.Generator().manual_seed(seed + 7)
