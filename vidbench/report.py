@@ -606,7 +606,7 @@ def _quickstart_section(summary: dict, root: Path) -> str:
         cap = (f"<p class='vb-sub'>CPU: {_e(machine.get('cpu'))}, {_e(machine.get('cores'))} cores; load average at "
                f"the end {_e(' '.join(machine.get('loadavg_at_end') or []))}</p>") if machine else ""
         parts.append("<h3>stage times</h3>" + cap + '<table class="vb-table"><thead><tr><th>stage</th>'
-                     "<th>wall s</th><th>CPU s (this process)</th><th>torch threads</th></tr></thead><tbody>"
+                     "<th>wall s</th><th>CPU s (its process; bg: the worker)</th><th>torch threads</th></tr></thead><tbody>"
                      + "".join(rows) + "</tbody></table>")
     gif = summary.get("gif_grid")
     if gif and Path(gif).exists():
