@@ -1,0 +1,87 @@
+"""FID InceptionV3 feature-extraction throughput: the plain network (BatchNorm, NCHW) vs the extractor's inference form
+(BN folded into the convs, channels_last), both in float32, in one run on this machine.
+
+Both get the same seeded random weights with non-trivial BN statistics (speed does not depend on the values; the real
+weights' parity is checked in tests/metrics/detectors/test_real_weights.py) and the same uint8 images at 32² (the
+quickstart's frames), resized by the network to 299². Prints one JSON object: images/s per form and thread count, the
+speed ratio, the largest relative feature difference, and the CPU's model and flags. Not a test: run by hand, e.g.
+
+    python benchmarks/fid_inception_throughput.py --threads 1,2 --out benchmarks/results_fid_inception_throughput_cpu2.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+
+import torch
+
+
+def cpu() -> dict:
+    model, flags = None, []
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and model is None:
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = line.split(":", 1)[1].split()
+                break
+    except OSError:
+        pass
+    keep = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+    return {"model": model, "flags": [f for f in keep if f in flags]}
+
+
+def networks(seed: int):
+    from vidbench.metrics.detectors.inception_v3 import BasicConv2d, FIDInceptionV3
+
+    torch.manual_seed(seed)
+    plain = FIDInceptionV3().eval()
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for m in plain.modules():
+            if isinstance(m, BasicConv2d):
+                c = m.bn.num_features
+                m.bn.weight.copy_(0.5 + torch.rand(c, generator=g))
+                m.bn.bias.copy_(0.2 * torch.randn(c, generator=g))
+                m.bn.running_mean.copy_(0.1 * torch.randn(c, generator=g))
+                m.bn.running_var.copy_(0.5 + torch.rand(c, generator=g))
+    return plain, copy.deepcopy(plain).fold_bn().to(memory_format=torch.channels_last)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--threads", default="1,2", help="comma-separated torch thread counts")
+    ap.add_argument("--images", type=int, default=50, help="images per timed batch")
+    ap.add_argument("--repeats", type=int, default=2, help="timed batches per form (after one warm-up)")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    plain, folded = networks(0)
+    x = torch.randint(0, 256, (args.images, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(2))
+    out: dict = {"images": f"{args.images} x 32x32 uint8 -> 299x299", "cpu": cpu(), "torch": torch.__version__,
+                 "runs": []}
+    with torch.no_grad():
+        ref, fast = plain.features(x), folded.features(x)
+    out["max_rel_diff"] = float((fast - ref).abs().max() / ref.abs().max())
+    for nt in (int(t) for t in args.threads.split(",")):
+        torch.set_num_threads(nt)
+        row: dict = {"threads": nt}
+        for name, net in (("plain_nchw_bn", plain), ("folded_channels_last", folded)):
+            net.features(x[:2])  # warm-up
+            t = time.perf_counter()
+            for _ in range(args.repeats):
+                net.features(x)
+            row[f"{name}_images_per_s"] = round(args.repeats * args.images / (time.perf_counter() - t), 2)
+        row["speedup"] = round(row["folded_channels_last_images_per_s"] / row["plain_nchw_bn_images_per_s"], 3)
+        out["runs"].append(row)
+    text = json.dumps(out, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
