@@ -292,8 +292,8 @@ class FIDInceptionV3(nn.Module):
 
     def fold_bn(self) -> "FIDInceptionV3":
         """Fold every BatchNorm into its conv for inference (after loading weights: the state dict then has no
-        ``bn.*`` keys). With channels_last memory about 1.5x faster on CPU (benchmarks/fid_inception_throughput.py), features within
-        1e-6 relative."""
+        ``bn.*`` keys). With channels_last memory about 1.5x faster on CPU (benchmarks/fid_inception_throughput.py),
+        features within 1e-6 relative."""
         for m in self.modules():
             if isinstance(m, BasicConv2d):
                 m.fold_bn()
