@@ -36,19 +36,10 @@ def cpu() -> dict:
 
 
 def networks(seed: int):
-    from vidbench.metrics.detectors.inception_v3 import BasicConv2d, FIDInceptionV3
+    from vidbench.metrics.detectors.inception_v3 import FIDInceptionV3
 
     torch.manual_seed(seed)
-    plain = FIDInceptionV3().eval()
-    g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for m in plain.modules():
-            if isinstance(m, BasicConv2d):
-                c = m.bn.num_features
-                m.bn.weight.copy_(0.5 + torch.rand(c, generator=g))
-                m.bn.bias.copy_(0.2 * torch.randn(c, generator=g))
-                m.bn.running_mean.copy_(0.1 * torch.randn(c, generator=g))
-                m.bn.running_var.copy_(0.5 + torch.rand(c, generator=g))
+    plain = FIDInceptionV3().eval().random_bn_statistics_(seed=seed + 1)
     return plain, copy.deepcopy(plain).fold_bn().to(memory_format=torch.channels_last)
 
 

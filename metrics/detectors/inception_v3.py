@@ -290,6 +290,20 @@ class FIDInceptionV3(nn.Module):
         pool = x.mean(dim=(2, 3))  # [N,2048] FID "pool3" feature
         return {"pool3": pool, "logits": self.fc(pool)}  # logits [N,1008]
 
+    @torch.no_grad()
+    def random_bn_statistics_(self, seed: int = 0) -> "FIDInceptionV3":
+        """Seeded non-trivial BatchNorm scale, shift and running statistics (tests and benchmarks of :meth:`fold_bn`:
+        with the default mean 0 / variance 1 folding would barely change the weights)."""
+        g = torch.Generator().manual_seed(seed)
+        for m in self.modules():
+            if isinstance(m, BasicConv2d) and m.bn is not None:
+                c = m.bn.num_features
+                m.bn.weight.copy_(0.5 + torch.rand(c, generator=g))
+                m.bn.bias.copy_(0.2 * torch.randn(c, generator=g))
+                m.bn.running_mean.copy_(0.1 * torch.randn(c, generator=g))
+                m.bn.running_var.copy_(0.5 + torch.rand(c, generator=g))
+        return self
+
     def fold_bn(self) -> "FIDInceptionV3":
         """Fold every BatchNorm into its conv for inference (after loading weights: the state dict then has no
         ``bn.*`` keys). With channels_last memory about 1.5x faster on CPU (benchmarks/fid_inception_throughput.py),

@@ -231,19 +231,11 @@ def test_folded_channels_last_inception_equals_the_plain_network(rng):
     against the unfolded NCHW network with non-trivial BN statistics."""
     import copy
 
-    from vidbench.metrics.detectors.inception_v3 import BasicConv2d, FIDInceptionV3
+    from vidbench.metrics.detectors.inception_v3 import FIDInceptionV3
 
     torch.manual_seed(0)
-    plain = FIDInceptionV3().eval()
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for m in plain.modules():
-            if isinstance(m, BasicConv2d):
-                c = m.bn.num_features
-                m.bn.weight.copy_(0.5 + torch.rand(c, generator=g))
-                m.bn.bias.copy_(0.2 * torch.randn(c, generator=g))
-                m.bn.running_mean.copy_(0.1 * torch.randn(c, generator=g))
-                m.bn.running_var.copy_(0.5 + torch.rand(c, generator=g))
+    plain = FIDInceptionV3().eval().random_bn_statistics_(seed=1)
+    assert not torch.allclose(plain.Mixed_7c.branch1x1.bn.running_var, torch.ones(320))  # non-trivial statistics
     fast = copy.deepcopy(plain).fold_bn().to(memory_format=torch.channels_last)
     assert not any(k.startswith("Mixed_7c") and ".bn." in k for k in fast.state_dict())
     imgs = torch.from_numpy(rng.integers(0, 256, size=(2, 3, 40, 40), dtype=np.uint8))
