@@ -237,7 +237,7 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     detector = None if i3d_ok else "i3d[random-init]"
     common = dict(dataset="moving_mnist", split="test", num_videos=n, num_frames=T, resolution=size,
                   seed=seed, batch_size=8, detector=detector, fps=8.0, stride=1, fast=b.eval_fast,
-                  **_bootstrap_kw(b.bootstrap))
+                  bootstrap=b.bootstrap)
     ev_root = root / "eval"
     base = root / "baselines"
     floor_cfg = EvalConfig(model="gt", checkpoint=None, gt=True, metrics=(fvd_name,),
@@ -523,7 +523,7 @@ def _image_fid_job(g_ckpt: str, real: np.ndarray, real_weights: bool, seed: int,
         cb(sample)
         name = f"fid{n}" + ("" if real_weights else "[random-init]")
         rec = new_record(model="stylegan2", dataset={"name": "moving_mnist", "split": "train", "fingerprint": None},
-                         seed=seed, metrics={name: dict(cb.last_result)}, checkpoint=str(g_ckpt), task="score",
+                         seed=seed, metrics={name: dict(cb.last_result)}, checkpoint=g_ckpt, task="score",
                          label="quickstart: image generator (StyleGAN2 32²)",
                          command="vidbench quickstart (image generator FID)")
         Path(out).mkdir(parents=True, exist_ok=True)
@@ -537,13 +537,6 @@ def _fid_weights_name() -> str:
 
     spec = getattr(inception_v3, "INCEPTION_FID_HELPER", None)
     return getattr(spec, "name", None) or "inception_v3.fid"
-
-
-def _bootstrap_kw(k: int) -> dict:
-    """``bootstrap=k`` for EvalConfig when this version of ``vidbench eval`` has the field (it gives FVD its std)."""
-    from vidbench.evaluate import EvalConfig
-
-    return {"bootstrap": k} if "bootstrap" in {f.name for f in dataclasses.fields(EvalConfig)} else {}
 
 
 def _records_table(root: Path, include_uncomparable: bool) -> tuple[str, str]:
