@@ -114,6 +114,9 @@ class MoCoGANHDConfig:
     di_betas: Optional[tuple[float, float]] = None
     di_eps: Optional[float] = None
     g_steps_per_d: Optional[int] = None  # generator updates per discriminator update
+    # the fake clips of the D update: "regenerate" (both recipes: fresh z, ε in every sub-step, MOCOGAN_HD_FACTS §11)
+    # or "reuse" the last G update's clips, detached (one render fewer per iteration; a speed option)
+    d_fake: Literal["regenerate", "reuse"] = "regenerate"
     batch_size: int = 16  # global batch (released UCF/FF scripts: 16 over 8 GPUs)
     total_steps: int = 100_000  # discriminator iterations
     seed: int = 0
@@ -139,6 +142,8 @@ class MoCoGANHDConfig:
             raise ConfigError("num_frames must be >= 2")
         if not 0.0 <= r.time_reverse_p <= 1.0:
             raise ConfigError("time_reverse_p must be in [0, 1]")
+        if r.d_fake not in ("regenerate", "reuse"):
+            raise ConfigError(f"d_fake must be 'regenerate' or 'reuse', got {r.d_fake!r}")
         if r.g_steps_per_d < 1:
             raise ConfigError("g_steps_per_d must be >= 1")
         if r.image_d == "patch" and r.domain == "cross":

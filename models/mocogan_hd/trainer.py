@@ -5,7 +5,9 @@
 (L_m and L_f are similarities written as "max"; the code minimises their negatives.) Only G_M, D_V and D_I are
 trained; the image generator (including its mapping network) is frozen. One *iteration* (= one ``step``) takes a real
 batch, does ``g_steps_per_d`` generator updates (each with fresh z, ε and StyleGAN2 noise) and one discriminator
-update (D_V, then D_I; EMA key encoder and memory bank as the recipe says). See :mod:`.config` for the recipe table.
+update (D_V, then D_I; EMA key encoder and memory bank as the recipe says) on freshly generated clips, or with
+``d_fake="reuse"`` on the last G update's clips (detached; one render of the image generator fewer per iteration). See
+:mod:`.config` for the recipe table.
 
 Data parallel training uses ``torch.distributed`` (gloo on CPU, nccl on GPU; launch with ``torchrun``): every rank
 draws its own z/ε, takes its shard of each epoch's permutation (the DistributedSampler rule, drop_last), and after
@@ -266,6 +268,7 @@ class Trainer:
         self.epoch = 0
         self.data_pos = 0
         self.elapsed = 0.0
+        self._last_fake: torch.Tensor | None = None  # d_fake="reuse": the last G update's clips for the D update
         seed_everything(cfg.seed + 1_000_003 * self.rank)  # each rank its own z / ε / augmentation stream
 
     # ------------------------------------------------------------------------------------------ data
@@ -346,6 +349,7 @@ class Trainer:
         cfg = self.cfg
         self._set_requires_grad([self.dv, self.di], False)
         fake, mo = self.generate(real.shape[0])
+        self._last_fake = fake.detach() if cfg.d_fake == "reuse" else None
         logs: dict[str, float] = {}
         total = fake.new_zeros(())
         if self.dv is not None:
@@ -398,8 +402,11 @@ class Trainer:
     def d_step(self, real: torch.Tensor) -> dict:
         cfg = self.cfg
         logs: dict[str, float] = {}
-        with torch.no_grad():
-            fake, _ = self.generate(real.shape[0])
+        fake = self._last_fake
+        if fake is None or fake.shape[0] != real.shape[0]:
+            with torch.no_grad():
+                fake, _ = self.generate(real.shape[0])
+        self._last_fake = None  # each G update's clips serve one D update
         if self.dv is not None:
             r_in, f_in = video_d_input(real, cfg.domain), video_d_input(fake, cfg.domain)
             r_out = self.dv(time_reverse(r_in, cfg.time_reverse_p))

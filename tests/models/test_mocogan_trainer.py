@@ -72,6 +72,46 @@ def test_every_switch_trains_a_step(tiny_g, mnist, switch):
         assert hasattr(tr.gm, "out_proj")
 
 
+@pytest.mark.parametrize("g_steps", [1, 2])
+def test_d_fake_reuse_feeds_d_the_last_g_update_clips(tiny_g, mnist, g_steps, monkeypatch):
+    """d_fake="reuse": one render per G update and none for the D update, whose D_V sees exactly the last G update's
+    clips (detached); "regenerate" renders once more for D (MOCOGAN_HD_FACTS §11)."""
+    for mode, renders in (("regenerate", g_steps + 1), ("reuse", g_steps)):
+        tr = _trainer(tiny_g, mnist, d_fake=mode, g_steps_per_d=g_steps)
+        made, seen = [], []
+        gen, dv_forward = tr.generate, tr.dv.forward
+
+        def counting_generate(b, gen=gen, made=made):
+            out = gen(b)
+            made.append(out[0].detach().clone())
+            return out
+
+        def recording_dv(x, dv_forward=dv_forward, seen=seen):
+            seen.append((torch.is_grad_enabled(), x.detach().clone()))
+            return dv_forward(x)
+
+        monkeypatch.setattr(tr, "generate", counting_generate)
+        monkeypatch.setattr(tr.dv, "forward", recording_dv)
+        tr.train_step()
+        assert len(made) == renders, mode
+        # the D update's D_V calls: real then fake; its fake input is the last render (for both modes)
+        d_fake_in = seen[-1][1]
+        assert d_fake_in.shape[0] == made[-1].shape[0]
+        if mode == "reuse":
+            from vidbench.models.mocogan_hd.discriminators import time_reverse, video_d_input
+
+            expect = time_reverse(video_d_input(made[-1], tr.cfg.domain), tr.cfg.time_reverse_p)
+            assert torch.equal(d_fake_in, expect)
+        assert tr._last_fake is None  # used once
+
+
+def test_d_fake_is_validated():
+    from vidbench.config import ConfigError
+
+    with pytest.raises(ConfigError, match="d_fake"):
+        tiny_config(d_fake="sometimes").validate()
+
+
 def _losses(row):
     return {k: v for k, v in row.items() if k not in ("time_s", "iter_s")}
 
