@@ -370,7 +370,7 @@ class FVD(Metric):
         self._feats: dict[str, list[np.ndarray]] = {"real": [], "fake": []}
         self._shapes = {"real": set(), "fake": set()}
         self._ignored = {"real": 0, "fake": 0}
-        self._real_from_cache = False
+        self._cached = {"real": False, "fake": False}  # statistics and features loaded from the cache
 
     def update(self, videos, real: bool) -> None:
         """Add videos to one set. Exactly N: videos beyond the protocol's N for that set are ignored (counted and
@@ -379,8 +379,8 @@ class FVD(Metric):
         key = "real" if real else "fake"
         stats = self.real if real else self.fake
         room = (self.protocol.num_real if real else self.protocol.num_fake) - stats.n
-        if real and self._real_from_cache:
-            room = 0  # the cached statistics are the real set
+        if self._cached[key]:
+            room = 0  # the cached statistics are this set
         if len(vids) > max(room, 0):
             self._ignored[key] += len(vids) - max(room, 0)
             vids = vids[:max(room, 0)]
@@ -402,25 +402,31 @@ class FVD(Metric):
         return self.resolved is not None and weights_format(self.resolved.path) == "torchscript"
 
     # -------------------------------------------------------------- real-statistics cache
-    def cache_key(self, fingerprint: str) -> dict:
-        """Dataset fingerprint + protocol id + protocol N real + ``--limit`` + real-clip rule (hashed)."""
+    def cache_key(self, fingerprint: str, side: str = "real") -> dict:
+        """Dataset fingerprint + protocol id + protocol N of the set + ``--limit`` + real-clip rule (hashed).
+
+        ``side="fake"`` keys the second real set of ``eval --gt`` (real clips as well, so just as cacheable); the
+        caller's ``fingerprint`` then names that set's clips (:func:`vidbench.datasets.clips.clips_key` with
+        ``start``)."""
         o = self.options
         rule = None if o.real_clips is None else canonical_json(o.real_clips)
-        return real_stats_key(metric="fvd", protocol_id=protocol_id(self.protocol, self.weights_hash),
-                              fingerprint=fingerprint, n_real=self.protocol.num_real, limit=o.real_limit,
-                              clip_rule=rule)
+        n = self.protocol.num_real if side == "real" else self.protocol.num_fake
+        return real_stats_key(metric="fvd" if side == "real" else "fvd_gt_set_b",
+                              protocol_id=protocol_id(self.protocol, self.weights_hash), fingerprint=fingerprint,
+                              n_real=n, limit=o.real_limit, clip_rule=rule)
 
-    def _cache_path(self, fingerprint: str) -> Path:
-        return real_stats_path(self.cache_key(fingerprint))
+    def _cache_path(self, fingerprint: str, side: str = "real") -> Path:
+        return real_stats_path(self.cache_key(fingerprint, side))
 
-    def try_load_real_cache(self, fingerprint: str) -> bool:
-        """Load cached real statistics (and features) for exactly this key; a corrupt file is never trusted: it is
-        reported in the result's warnings and the caller recomputes (and rewrites) it."""
-        path = self._cache_path(fingerprint)
+    def try_load_real_cache(self, fingerprint: str, side: str = "real") -> bool:
+        """Load cached statistics (and features) of the real set (or, ``side="fake"``, of the second real set of
+        ``eval --gt``) for exactly this key; a corrupt file is never trusted: it is reported in the result's warnings
+        and the caller recomputes (and rewrites) it."""
+        key, path = self.cache_key(fingerprint, side), self._cache_path(fingerprint, side)
         if not path.exists():
             return False
         try:
-            stats, arrays = load_real_stats(path, self.cache_key(fingerprint))
+            stats, arrays = load_real_stats(path, key)
             shapes = {tuple(int(a) for a in s) for s in arrays["shapes"]}
             feats = np.asarray(arrays["feats"], dtype=np.float32)
             if feats.shape != (stats.n, 400):
@@ -428,17 +434,18 @@ class FVD(Metric):
         except (CorruptCacheError, KeyError) as e:
             self.warnings_.append(f"real-statistics cache {path.name} is corrupt ({e}): ignored and recomputed")
             return False
-        self.real, self._shapes["real"], self._feats["real"] = stats, shapes, [feats]
-        self._real_from_cache = True
+        setattr(self, side, stats)
+        self._shapes[side], self._feats[side], self._cached[side] = shapes, [feats], True
         return True
 
-    def save_real_cache(self, fingerprint: str) -> Path | None:
-        if self.real.n == 0 or self._real_from_cache:
+    def save_real_cache(self, fingerprint: str, side: str = "real") -> Path | None:
+        stats = getattr(self, side)
+        if stats.n == 0 or self._cached[side]:
             return None
-        shapes = np.array(sorted(self._shapes["real"]), dtype=np.int64).reshape(-1, 3)
+        shapes = np.array(sorted(self._shapes[side]), dtype=np.int64).reshape(-1, 3)
         # global statistics and features (collectives: every torch.distributed process calls this; no-op otherwise)
-        stats, feats = self.real.copy().all_reduce(), self._gathered("real")
-        return save_real_stats(self._cache_path(fingerprint), self.cache_key(fingerprint), stats,
+        stats, feats = stats.copy().all_reduce(), self._gathered(side)
+        return save_real_stats(self._cache_path(fingerprint, side), self.cache_key(fingerprint, side), stats,
                                shapes=shapes, feats=feats)
 
     # -------------------------------------------------------------- result
@@ -446,7 +453,7 @@ class FVD(Metric):
         local = np.concatenate(self._feats[key]) if self._feats[key] else np.zeros((0, 400), np.float32)
         import torch.distributed as dist
 
-        if key == "real" and self._real_from_cache:  # cached features are already global
+        if self._cached[key]:  # cached features are already global
             return local
         if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
             parts: list = [None] * dist.get_world_size()
@@ -467,9 +474,9 @@ class FVD(Metric):
     def compute(self) -> dict:
         p = self.protocol
         real, fake = self.real.copy(), self.fake.copy()
-        if not self._real_from_cache:  # cached real stats are already global
-            real.all_reduce()
-        fake.all_reduce()
+        for side, st in (("real", real), ("fake", fake)):
+            if not self._cached[side]:  # cached statistics are already global
+                st.all_reduce()
         if real.n < 2 or fake.n < 2:
             raise VidbenchError(f"{self.name}: need at least 2 real and 2 fake videos (got {real.n} and {fake.n})")
         if real.n > p.num_real or fake.n > p.num_fake:  # only possible across torch.distributed processes
@@ -509,8 +516,10 @@ class FVD(Metric):
                             f"L2 per clip), FVD by {fm['fvd_rel_diff']:.1%} at N={fm['fvd_n']} per set")
         feats = self._gathered("fake")
         extra: dict = {"frames": f"frames {p.frame_start}+{p.frame_stride}k, k<{p.num_frames}",
-                       "real_stats_cached": self._real_from_cache, "weights_source": self.weights_source,
+                       "real_stats_cached": self._cached["real"], "weights_source": self.weights_source,
                        "ignored_beyond_n": dict(self._ignored)}
+        if self._cached["fake"]:  # eval --gt: the second real set's statistics came from the cache
+            extra["second_real_stats_cached"] = True
         std = ci = None
         if self.options.bootstrap:
             real_feats = self._gathered("real")

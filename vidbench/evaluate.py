@@ -531,8 +531,7 @@ class _Evaluation:
 
         cfg = self.cfg
         if cfg.gt:  # the GT rows' second real set stands in for the generated videos
-            for part, vids in self.real_batches(self.n_real_a, self.n_clips, "real set B"):
-                self.feed_fake([vids] * len(self.rules), part[0].index - self.n_real_a)
+            self.second_real_pass()
             return
         if not self.n_batches:
             return
@@ -568,6 +567,26 @@ class _Evaluation:
                                    "generated_hw": sorted(list(x) for x in self.gen_hw)})
             bar.update(1)
         bar.close()
+
+    def second_real_pass(self) -> None:
+        """``--gt``: the second real set (clips ``n_real_a`` on) on the generated side. Its statistics are real-clip
+        statistics too, so metrics that cache real statistics cache them as well (keyed on the set's position)."""
+        from vidbench.datasets.clips import clips_key
+
+        def key(s: _Slot) -> str:
+            return clips_key(self.fp, self.rule, s.n_fake, start=self.n_real_a)
+
+        cacheable = [s for s in self.slots if s.n_fake and s.metric.kind == "distribution"
+                     and "side" in inspect.signature(getattr(s.metric, "try_load_real_cache", len)).parameters]
+        for s in cacheable:
+            if s.metric.try_load_real_cache(key(s), side="fake"):
+                s.fed_fake = s.n_fake
+        if all(s.fed_fake >= s.n_fake for s in self.slots if s.n_fake):
+            return
+        for part, vids in self.real_batches(self.n_real_a, self.n_clips, "real set B"):
+            self.feed_fake([vids] * len(self.rules), part[0].index - self.n_real_a)
+        for s in cacheable:
+            s.metric.save_real_cache(key(s), side="fake")
 
     def _npz_wanted(self) -> bool:
         """samples.npz: on request, or by default when it is small (N·T·S²·3 bytes at the evaluation size)."""

@@ -371,3 +371,29 @@ def test_samples_npz_only_when_small_or_asked(tmp_path, metrics, monkeypatch):
     _, run = _eval(tmp_path, *args, "--save-npz")
     with np.load(run / "samples.npz") as z:
         assert z["video"].shape == (5, 4, 16, 16, 3)
+
+
+def test_gt_caches_both_real_sets(tmp_path, monkeypatch):
+    """`eval --gt` with FVD: a second run reads set A's and set B's statistics from the cache (nothing decoded, no
+    I3D pass) and gives the same, non-zero value; set B's entry never stands in for set A's (they differ)."""
+    from vidbench.metrics.frechet import real_stats_path
+
+    import vidbench.evaluate as ev_mod
+    from vidbench.evaluate import EvalConfig, evaluate
+
+    cfg = EvalConfig(model="gt", checkpoint=None, gt=True, metrics=("fvd4_16f",), dataset="moving_mnist",
+                     split="test", num_videos=4, num_frames=16, resolution=32, seed=0, batch_size=4,
+                     detector="i3d[random-init]")
+    first = read_result(evaluate(cfg, tmp_path / "a", yes=True, progress=False))["metrics"]["fvd4_16f[random-init]"]
+    assert first["value"] > 0 and not first["extra"]["real_stats_cached"]
+    assert "second_real_stats_cached" not in first["extra"]
+    files = sorted(p.name for p in real_stats_path({"metric": "x", "protocol_id": "y"}).parent.glob("*.npz"))
+    assert len(files) == 2 and sum(f.startswith("fvd_gt_set_b-") for f in files) == 1, files
+
+    def no_decoding(*a, **k):
+        raise AssertionError("a cached --gt run must not read real clips")
+
+    monkeypatch.setattr(ev_mod._Evaluation, "real_batches", no_decoding)
+    second = read_result(evaluate(cfg, tmp_path / "b", yes=True, progress=False))["metrics"]["fvd4_16f[random-init]"]
+    assert second["extra"]["real_stats_cached"] and second["extra"]["second_real_stats_cached"]
+    assert second["value"] == pytest.approx(first["value"], rel=1e-12)

@@ -124,9 +124,11 @@ def read_real_clips(path: str | os.PathLike) -> list[ClipRef]:
     return [ClipRef(r["index"], r["video"], r["video_id"], r["start"], r["stride"], r["frames"]) for r in rows]
 
 
-def clips_key(dataset_fingerprint: str, rule: RealClipRule, n: int) -> str:
-    """Cache key of the statistics of the first ``n`` clips drawn by ``rule`` from a dataset with this fingerprint."""
-    return fingerprint_of({"dataset": dataset_fingerprint, "rule": asdict(rule) | {"num_clips": None}, "n": int(n)})
+def clips_key(dataset_fingerprint: str, rule: RealClipRule, n: int, start: int = 0) -> str:
+    """Cache key of the statistics of ``n`` clips drawn by ``rule`` from a dataset with this fingerprint: the first
+    ``n``, or those from position ``start`` on (the second real set of ``eval --gt``)."""
+    spec = {"dataset": dataset_fingerprint, "rule": asdict(rule) | {"num_clips": None}, "n": int(n)}
+    return fingerprint_of(spec | ({"start": int(start)} if start else {}))
 
 
 __all__ = ["ClipRef", "RealClipRule", "clips_key", "draw_real_clips", "read_clip", "read_real_clips",
