@@ -20,20 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def cpu() -> dict:
-    model, flags = None, []
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model is None:
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = line.split(":", 1)[1].split()
-                break
-    except OSError:
-        pass
-    keep = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
-    return {"model": model, "flags": [f for f in keep if f in flags]}
+from vidbench.machine import cpu_summary
 
 
 def features(seed: int, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +43,7 @@ def main() -> None:
     real, fake = features(0, args.n, args.d)
     threads = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     out: dict = {"features": f"real [{args.n},{args.d}], fake [{args.n},{args.d}] float64", "k": args.k,
-                 "cpu": cpu(), "numpy": np.__version__, "threads_env": threads, "runs": {}}
+                 "cpu": cpu_summary(), "numpy": np.__version__, "threads_env": threads, "runs": {}}
     results, fds = {}, {}
     try:
         for path in ("dxd", "factored"):

@@ -19,20 +19,7 @@ from pathlib import Path
 
 import torch
 
-
-def cpu() -> dict:
-    model, flags = None, []
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model is None:
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = line.split(":", 1)[1].split()
-                break
-    except OSError:
-        pass
-    keep = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
-    return {"model": model, "flags": [f for f in keep if f in flags]}
+from vidbench.machine import cpu_summary
 
 
 def networks(seed: int):
@@ -52,7 +39,7 @@ def main() -> None:
     args = ap.parse_args()
     plain, folded = networks(0)
     x = torch.randint(0, 256, (args.images, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(2))
-    out: dict = {"images": f"{args.images} x 32x32 uint8 -> 299x299", "cpu": cpu(), "torch": torch.__version__,
+    out: dict = {"images": f"{args.images} x 32x32 uint8 -> 299x299", "cpu": cpu_summary(), "torch": torch.__version__,
                  "runs": []}
     with torch.no_grad():
         ref, fast = plain.features(x), folded.features(x)

@@ -221,13 +221,10 @@ FAST_MODE_MEASURED = {"logit_rel_l2_max": 0.030711833576451877, "fvd_rel_diff": 
 @lru_cache(maxsize=1)
 def cpu_bf16_support() -> tuple[bool, str]:
     """(usable, reason): bf16 matmul/conv is fast on CPUs with AVX512-BF16 or AMX-BF16."""
-    try:
-        flags = set()
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    except OSError:
+    from vidbench.machine import cpu_info
+
+    flags = cpu_info()["flags"]
+    if flags is None:
         return False, "cannot read /proc/cpuinfo to detect AVX512-BF16/AMX"
     if "amx_bf16" in flags:
         return True, "AMX-BF16"
