@@ -543,20 +543,14 @@ def _fid_weights_name() -> str:
 
 
 def _records_table(root: Path, include_uncomparable: bool) -> tuple[str, str]:
-    """The run's own records as a table via ``vidbench leaderboard export`` (vidbench.tables) when available."""
-    try:
-        from vidbench.tables import export_leaderboard
-    except ImportError:
-        export_leaderboard = None
-    if export_leaderboard is not None:
-        try:
-            return export_leaderboard([str(root)], "md", include_uncomparable=include_uncomparable), ""
-        except Exception as e:  # noqa: BLE001 - the table is a convenience; the records are what count
-            note = f" [leaderboard export failed: {str(e).splitlines()[0][:120]}; own summary below]"
-    else:
-        note = " [vidbench.tables not available: own summary below]"
+    """The run's own records as a table via ``vidbench leaderboard export``; a plain listing if the export fails."""
     from vidbench.records import find_records
+    from vidbench.tables import export_leaderboard
 
+    try:
+        return export_leaderboard([str(root)], "md", include_uncomparable=include_uncomparable), ""
+    except Exception as e:  # noqa: BLE001 - the table is a convenience; the records are what count
+        note = f" [leaderboard export failed: {str(e).splitlines()[0][:120]}; own summary below]"
     lines = ["| run | label | metric | value | std | comparable |", "|---|---|---|---|---|---|"]
     for path, rec in find_records(root):
         for k, m in rec["metrics"].items():
@@ -585,6 +579,8 @@ def _summary_lines(fvd_key, fvd, signal, motion, fid_key, fid, i3d_ok, i3d_note,
     holds = all(s["holds"] for s in signal.values())
     out.append(f"  learning signal: {'HOLDS' if holds else 'DOES NOT HOLD'} (trained < step 0 and < static by more "
                "than the bootstrap spread)")
+    out.append("  (at this training budget the verdict depends on --seed; README, 'The quickstart', lists the seeds "
+               "measured)")
     if not i3d_ok:
         out.append(f"  ({i3d_note}; fetch the real detector with: {FETCH_HINT})")
         out.append(f"  mean frame-to-frame change |x_t+1 - x_t| (pixels in [0,1]): trained {motion['trained']:.4f}, "
@@ -600,17 +596,13 @@ def _summary_lines(fvd_key, fvd, signal, motion, fid_key, fid, i3d_ok, i3d_note,
 
 
 def _machine() -> dict:
-    cpu = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from vidbench.machine import cpu_summary
+
+    cpu = cpu_summary()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
         load = Path("/proc/loadavg").read_text().split()[:3]
     except OSError:
         load = None
-    return {"cpu": cpu, "cores": cores, "torch": torch.__version__, "loadavg_at_end": load}
+    return {"cpu": cpu["model"], "cpu_flags": cpu["flags"], "cores": cores, "torch": torch.__version__,
+            "loadavg_at_end": load}

@@ -116,3 +116,25 @@ def test_quickstart_full_run_learns_motion(tmp_path, real_weights):
     for p in (s["report"], s["gif_grid"], s["image_generator"]["samples_png"], s["pca"]["plot"]):
         assert Path(p).exists()
     assert np.isfinite(s["eval"]["fid"]["value"])
+
+
+def test_records_table_lists_every_record_when_the_export_fails(tmp_path, monkeypatch):
+    import vidbench.tables
+    from vidbench.quickstart import _records_table
+    from vidbench.records import metric_result, new_record, write_result
+
+    m = metric_result(value=12.5, protocol={"num_fake": 4}, detector=None, weights_hash=None, weights_verified=None,
+                      comparable=False, elapsed_s=0.0, n_real=4, n_fake=4, std=1.25)
+    run = tmp_path / "eval" / "run1"
+    run.mkdir(parents=True)
+    write_result(run, new_record(model="gt", dataset={"name": "moving_mnist", "split": "test", "fingerprint": None}, seed=0, metrics={"fvd4_16f": m},
+                                 label="floor"))
+    assert "floor" in _records_table(tmp_path, include_uncomparable=True)[0]  # the leaderboard export
+
+    def broken(*a, **k):
+        raise RuntimeError("no table today\nsecond line")
+
+    monkeypatch.setattr(vidbench.tables, "export_leaderboard", broken)
+    text, note = _records_table(tmp_path, include_uncomparable=True)
+    assert note == " [leaderboard export failed: no table today; own summary below]"
+    assert "| run1 | floor | fvd4_16f | 12.5 | 1.25 | no |" in text.splitlines()
