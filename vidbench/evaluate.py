@@ -576,8 +576,11 @@ class _Evaluation:
         def key(s: _Slot) -> str:
             return clips_key(self.fp, self.rule, s.n_fake, start=self.n_real_a)
 
-        cacheable = [s for s in self.slots if s.n_fake and s.metric.kind == "distribution"
-                     and "side" in inspect.signature(getattr(s.metric, "try_load_real_cache", len)).parameters]
+        def caches_sets(m) -> bool:  # a distribution metric whose cache takes side="fake" (FVD)
+            loader = getattr(m, "try_load_real_cache", None)
+            return m.kind == "distribution" and loader is not None and "side" in inspect.signature(loader).parameters
+
+        cacheable = [s for s in self.slots if s.n_fake and caches_sets(s.metric)]
         for s in cacheable:
             if s.metric.try_load_real_cache(key(s), side="fake"):
                 s.fed_fake = s.n_fake

@@ -22,8 +22,8 @@ Stages (each timed and printed; wall and CPU seconds):
 **Schedule.** The evaluations that do not need the trained G_M — (d), then (b) and (c), then the image FID — run in
 one spawned worker process with one torch thread while stage 3 trains with one thread on the other core (jobs
 ``bg: ...`` in the stage times); (a) is evaluated on every core once the worker is done. The real statistics (I3D of
-the real clips, Inception of the real frames) are cached, so a second run runs the detectors only on the generated
-sets and the floor's second real set. (c) is made from (b)'s first frames: a video's first frame is G(w₁),
+both real sets of the floor, Inception of the real frames) are cached, so a second run runs the detectors only on the
+generated sets. (c) is made from (b)'s first frames: a video's first frame is G(w₁),
 w₁ = mapping(z), which G_M does not change (Eqn. 2 starts at z₁), and both models are sampled with the same seed; the
 run checks that the first frames of (a) and (b) are identical and re-makes (c) from (a) otherwise.
 
@@ -79,13 +79,13 @@ class QuickstartBudget:
 
 
 FULL = QuickstartBudget(image_iters=1000, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=20_000,
-                        motion_steps=500, motion_batch=8, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8, eval_videos=64, eval_frames=16,
-                        div_videos=16, div_content=8, fid_images=256, bootstrap=100, image_threads=0, train_threads=1,
-                        eval_threads=0)
+                        motion_steps=500, motion_batch=8, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8,
+                        eval_videos=64, eval_frames=16, div_videos=16, div_content=8, fid_images=256, bootstrap=100,
+                        image_threads=0, train_threads=1, eval_threads=0)
 SMOKE = QuickstartBudget(image_iters=8, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=2_000,
-                         motion_steps=3, motion_batch=4, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8, eval_videos=6, eval_frames=16,
-                         div_videos=4, div_content=2, fid_images=8, bootstrap=20, image_threads=1, train_threads=1,
-                         eval_threads=1)
+                         motion_steps=3, motion_batch=4, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8,
+                         eval_videos=6, eval_frames=16, div_videos=4, div_content=2, fid_images=8, bootstrap=20,
+                         image_threads=1, train_threads=1, eval_threads=1)
 
 FETCH_HINT = "vidbench weights fetch i3d && vidbench weights fetch fid"
 
@@ -289,8 +289,8 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         n_pca = min(32, int(G.style_dim))
         mcfg = tiny_config(latent_dim=int(G.style_dim), n_pca=n_pca, hidden_dim=n_pca, num_frames=b.train_frames,
                            frame_size=int(G.size), total_steps=b.motion_steps, seed=seed, batch_size=b.motion_batch,
-                           lr=b.motion_lr, d_fake=b.motion_d_fake, sample_every=b.motion_steps, ckpt_every=b.motion_steps,
-                           log_every=max(1, min(5, b.motion_steps)))
+                           lr=b.motion_lr, d_fake=b.motion_d_fake, sample_every=b.motion_steps,
+                           ckpt_every=b.motion_steps, log_every=max(1, min(5, b.motion_steps)))
         # the trainer keeps every frame_stride-th frame itself (MOCOGAN_HD_FACTS §4), so the dataset uses stride 1
         stride = resolve_config(mcfg).frame_stride
         ds = build_dataset("moving_mnist", num_frames=mcfg.num_frames * stride, size=int(G.size), seed=seed,
