@@ -13,14 +13,13 @@ resampled FDs between the paths, and the CPU's model and flags. Run one-threaded
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from vidbench.machine import cpu_summary
+from vidbench.machine import cpu_summary, emit_benchmark
 
 
 def features(seed: int, n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,10 +63,7 @@ def main() -> None:
     a, b = results["dxd"], results["factored"]
     out["max_rel_diff"] = {f: abs(getattr(a, f) - getattr(b, f)) / abs(getattr(a, f)) for f in ("value", "std", "bias")}
     out["max_rel_diff"]["resampled_fds"] = float(np.max(np.abs(fds["dxd"] - fds["factored"]) / np.abs(fds["dxd"])))
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit_benchmark(out, args.out)
 
 
 if __name__ == "__main__":

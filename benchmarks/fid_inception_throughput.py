@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import time
 from pathlib import Path
 
 import torch
 
-from vidbench.machine import cpu_summary
+from vidbench.machine import cpu_summary, emit_benchmark
 
 
 def networks(seed: int):
@@ -55,10 +54,7 @@ def main() -> None:
             row[f"{name}_images_per_s"] = round(args.repeats * args.images / (time.perf_counter() - t), 2)
         row["speedup"] = round(row["folded_channels_last_images_per_s"] / row["plain_nchw_bn_images_per_s"], 3)
         out["runs"].append(row)
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit_benchmark(out, args.out)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from vidbench.machine import cpu_summary
+from vidbench.machine import cpu_summary, emit_benchmark
 
 
 def main() -> None:
@@ -54,10 +53,7 @@ def main() -> None:
                 row[f"{name}_ms_per_step"] = round(1000 * (time.perf_counter() - t) / args.steps, 1)
             row["bf16_speedup"] = round(row["fp32_ms_per_step"] / row["bf16_autocast_ms_per_step"], 3)
             out["runs"].append(row)
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit_benchmark(out, args.out)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """What CPU this is: model name and the instruction-set flags that decide speed (benchmarks, run summaries, the FVD
-fast mode's bf16 check). Read from ``/proc/cpuinfo``; elsewhere the fields are None / empty."""
+fast mode's bf16 check). Read from ``/proc/cpuinfo``; elsewhere the fields are None / empty. Plus the one way
+``benchmarks/`` scripts emit their JSON results (:func:`emit_benchmark`)."""
 
 from __future__ import annotations
 
@@ -30,4 +31,15 @@ def cpu_summary() -> dict:
     return {"model": info["model"], "flags": [f for f in SPEED_FLAGS if f in (info["flags"] or ())]}
 
 
-__all__ = ["SPEED_FLAGS", "cpu_info", "cpu_summary"]
+def emit_benchmark(result: dict, out: str | Path | None = None) -> None:
+    """Print a benchmark's JSON result and, with ``out``, write it there atomically (never a half-written file)."""
+    import json
+
+    from vidbench.cache import atomic_write_json
+
+    print(json.dumps(result, indent=2))
+    if out:
+        atomic_write_json(out, result)
+
+
+__all__ = ["SPEED_FLAGS", "cpu_info", "cpu_summary", "emit_benchmark"]

@@ -33,3 +33,17 @@ def test_bf16_support_follows_the_flags(tmp_path, monkeypatch):
         assert ok is expect[0] and expect[1] in why, (flags, ok, why)
     monkeypatch.setattr(vidbench.machine, "cpu_info", lambda: cpu_info(tmp_path / "missing"))
     assert cpu_bf16_support.__wrapped__() == (False, "cannot read /proc/cpuinfo to detect AVX512-BF16/AMX")
+
+
+def test_emit_benchmark_prints_and_writes_the_same_json(tmp_path, capsys):
+    import json
+
+    from vidbench.machine import emit_benchmark
+
+    result = {"cpu": {"model": "x", "flags": ["avx2"]}, "runs": [{"threads": 1, "ms": 1.5}]}
+    emit_benchmark(result, tmp_path / "r.json")
+    assert json.loads(capsys.readouterr().out) == result
+    assert json.loads((tmp_path / "r.json").read_text()) == result
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left
+    emit_benchmark(result)  # no out: print only
+    assert json.loads(capsys.readouterr().out) == result
