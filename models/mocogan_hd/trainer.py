@@ -402,8 +402,8 @@ class Trainer:
     def d_step(self, real: torch.Tensor) -> dict:
         cfg = self.cfg
         logs: dict[str, float] = {}
-        fake = self._last_fake
-        if fake is None or fake.shape[0] != real.shape[0]:
+        fake = self._last_fake  # d_fake="reuse": set by this iteration's G update on the same real batch
+        if fake is None:
             with torch.no_grad():
                 fake, _ = self.generate(real.shape[0])
         self._last_fake = None  # each G update's clips serve one D update
