@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import csv
 import dataclasses
+import json
 import math
 import os
 import time
@@ -498,11 +499,34 @@ def resume_trainer(run_dir: str | os.PathLike, *, dataset=None, fid_callback=Non
     return tr
 
 
+EXPORT_FORMAT = "vidbench-stylegan2-g_ema-v1"
+
+
+def export_generator(checkpoint: str | os.PathLike, out: str | os.PathLike, provenance: dict | None = None) -> Path:
+    """Write the frozen-generator file of a `vidbench train image` checkpoint: its EMA generator only.
+
+    Keeps ``g_ema`` (rosinality key names), ``vidbench_config`` (the architecture), ``train_config``, ``step`` and a
+    ``provenance`` dict (how it was made: command, machine, wall time, ...; JSON values only); drops G, D, the
+    optimisers and the RNG states. The file is what MoCoGAN-HD uses as its image generator (``load_rosinality_checkpoint`` reads it) and
+    loads with ``torch.load(weights_only=True)``. Written atomically.
+    """
+    ck = _read_checkpoint(Path(checkpoint))
+    small = {"g_ema": ck["g_ema"], "vidbench_config": ck["vidbench_config"], "train_config": ck["train_config"],
+             "step": int(ck["step"]), "format": EXPORT_FORMAT,
+             "provenance": json.loads(json.dumps(provenance or {}))}  # plain JSON types only (weights_only loads)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        torch.save(small, tmp)
+    return out
+
+
 __all__ = [
     "ImageTrainConfig",
     "tiny_preset",
     "StyleGAN2Trainer",
     "resume_trainer",
+    "export_generator",
     "d_logistic_loss",
     "g_nonsaturating_loss",
     "d_r1_penalty",

@@ -700,7 +700,8 @@ def load_rosinality_checkpoint(path_or_dict: str | os.PathLike | dict, *, key: s
     Accepts the converted official format ``{g_ema, latent_avg[, g, d]}``, training checkpoints
     ``{g, d, g_ema, g_optim, d_optim, args, ...}`` (``args`` an argparse.Namespace) and bare ``g_ema`` state dicts.
     Size, style_dim, n_mlp and channels are inferred from the shapes. meta: ``config`` (dict), ``latent_avg`` (tensor
-    or None), ``args`` (dict or None), ``source`` (path or "dict"), ``keys`` (number of g_ema keys).
+    or None), ``args`` (dict or None), ``source`` (path or "dict"), ``keys`` (number of g_ema keys), and for vidbench
+    files ``train_config``, ``step`` and ``provenance`` (None otherwise).
     """
     source = "dict"
     if isinstance(path_or_dict, (str, os.PathLike)):
@@ -741,6 +742,10 @@ def load_rosinality_checkpoint(path_or_dict: str | os.PathLike | dict, *, key: s
         "source": source,
         "keys": len(sd),
         "has_d": isinstance(ckpt.get("d"), dict),
+        # vidbench files only (training checkpoints, ``export_generator`` files): how the generator was made
+        "train_config": ckpt.get("train_config"),
+        "step": ckpt.get("step"),
+        "provenance": ckpt.get("provenance"),
     }
     return G, meta
 
@@ -802,6 +807,13 @@ for _spec, _aliases in [
     (WeightSpec("stylegan2.faceforensics256_mocoganhd", "faceforensics-fid10.9920-snapshot-008765.pt", None, None,
                 license=_LIC_MOCO, description="MoCoGAN-HD's FaceForensics StyleGAN2 256² (FID 10.99)",
                 source=_DRIVE), ()),
+    (WeightSpec("stylegan2.moving_mnist32_tiny", "stylegan2-moving_mnist32-tiny.pt", None,
+                "2fae94b61f865d6c32eefe7a21ff335e5fd2505452c59de78d032003747327c2", size=614037,
+                license="Apache-2.0 (vidbench); trained on scikit-learn's digits (UCI, CC BY 4.0)",
+                description="vidbench's tiny StyleGAN2 32² (1,000 steps on moving_mnist frames): the frozen image "
+                            "generator of `vidbench quickstart`; EMA weights + provenance",
+                source="ships with vidbench (vidbench/assets); remake: scripts/make_quickstart_generator.py",
+                package="vidbench:assets/stylegan2-moving_mnist32-tiny.pt"), ()),
     (WeightSpec("stylegan2.sky128_mocoganhd", "sky-fid10.8013-snapshot-012633.pt", None, None, license=_LIC_MOCO,
                 description="MoCoGAN-HD's Sky Time-lapse StyleGAN2 128² (FID 10.80)", source=_DRIVE), ()),
 ]:

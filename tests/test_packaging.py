@@ -76,3 +76,10 @@ def test_wheel_installs_and_imports_outside_repo(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "33.95 ± .25" in out.stdout and "1209 ± 28" in out.stdout
+    # the quickstart's frozen image generator ships in the wheel and resolves (sha256-verified) from the install
+    assert "vidbench/assets/stylegan2-moving_mnist32-tiny.pt" in names
+    code = ("from vidbench.weights import resolve_weights; r = resolve_weights('stylegan2.moving_mnist32_tiny'); "
+            "assert str(r.path).startswith(%r), r.path; assert r.verified == 'sha256'; print('ok')" % str(target))
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

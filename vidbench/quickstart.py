@@ -53,7 +53,10 @@ from vidbench.errors import VidbenchError
 
 @dataclass(frozen=True)
 class QuickstartBudget:
-    image_iters: int  # StyleGAN2 steps at 32²
+    # "shipped": the frozen StyleGAN2 that ships with vidbench (MoCoGAN-HD starts from a pre-trained image
+    # generator, §3; weights ``stylegan2.moving_mnist32_tiny``); "train": train one here with the image_* fields
+    image_generator: str
+    image_iters: int  # StyleGAN2 steps at 32² (image_generator="train")
     image_batch: int  # images per StyleGAN2 step
     image_r1: float  # R1 weight γ of the image discriminator
     image_lr: float  # Adam lr of the image generator and discriminator (StyleGAN2: 0.0025)
@@ -78,12 +81,12 @@ class QuickstartBudget:
     eval_fast: bool = True  # FVD fast mode (bf16 I3D trunk) where the CPU has AVX512-BF16/AMX; fp32 elsewhere
 
 
-FULL = QuickstartBudget(image_iters=1000, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=20_000,
-                        motion_steps=500, motion_batch=8, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8,
+FULL = QuickstartBudget(image_generator="shipped", image_iters=1000, image_batch=16, image_r1=0.05, image_lr=0.0025,
+                        pca_samples=20_000, motion_steps=500, motion_batch=8, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8,
                         eval_videos=64, eval_frames=16, div_videos=16, div_content=8, fid_images=256, bootstrap=100,
                         image_threads=0, train_threads=1, eval_threads=0)
-SMOKE = QuickstartBudget(image_iters=8, image_batch=16, image_r1=0.05, image_lr=0.0025, pca_samples=2_000,
-                         motion_steps=3, motion_batch=4, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8,
+SMOKE = QuickstartBudget(image_generator="shipped", image_iters=8, image_batch=16, image_r1=0.05, image_lr=0.0025,
+                         pca_samples=2_000, motion_steps=3, motion_batch=4, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8,
                          eval_videos=6, eval_frames=16, div_videos=4, div_content=2, fid_images=8, bootstrap=20,
                          image_threads=1, train_threads=1, eval_threads=1)
 
@@ -207,7 +210,7 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     from vidbench.evaluate import EvalConfig, evaluate
     from vidbench.metrics.pca_variance import PAPER as PCA_PAPER
     from vidbench.metrics.pca_variance import PcaVariance
-    from vidbench.models.image_train import StyleGAN2Trainer, tiny_preset
+    from vidbench.models.image_train import tiny_preset
     from vidbench.models.latent_pca import compute_w_pca, save_pca
     from vidbench.models.mocogan_hd import resolve_config, tiny_config
     from vidbench.models.mocogan_hd.trainer import Trainer
@@ -248,24 +251,14 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     jobs = _Jobs(b.background)
 
     # 1. image generator ------------------------------------------------------------------------------------
-    _log(f"[1/5] image generator: StyleGAN2 (32², tiny) on moving_mnist frames, {b.image_iters} steps × "
-         f"batch {b.image_batch}", quiet)
     with _threads(b.image_threads) as nt, _Stage("image_generator", timings, nt):
-        icfg = tiny_preset(iters=b.image_iters, batch=b.image_batch, r1=b.image_r1, lr=b.image_lr, seed=seed,
-                           sample_every=0, ckpt_every=0, pool_clips=32 if smoke else 256,
-                           log_every=max(1, min(25, b.image_iters)), n_sample=36)
-        itrainer = StyleGAN2Trainer(icfg, root / "image_generator", progress=progress)
-        itrainer.train()
-        grid_png = itrainer.save_samples("final.png")
-        g_ckpt = root / "image_generator" / "checkpoint.pt"
-        if not g_ckpt.exists():
-            itrainer.save_checkpoint()
-        G = itrainer.G_ema.eval().requires_grad_(False)  # the network just trained: no rebuild from disk
+        img = _image_generator_stage(b, root / "image_generator", seed, smoke, quiet, progress)
+        G, g_ckpt, grid_png = img.G, img.checkpoint, img.samples_png
     fid_name = f"fid{b.fid_images}"
     _log(f"      {timings['image_generator']['wall_s']:.0f} s", quiet)
     floor_job = jobs.submit("bg: real-vs-real floor", _evaluate_job, floor_cfg, str(ev_root), 1)
     # the FID's real images: frames drawn without replacement from the pool stage 1 decoded (its training frames)
-    fid_real = _fid_real_frames(itrainer.sampler.pool, b.fid_images, seed)
+    fid_real = _fid_real_frames(img.frame_pool, b.fid_images, seed)
 
     # 2. PCA of W ---------------------------------------------------------------------------------------------
     _log(f"[2/5] W-space PCA from {b.pca_samples} codes", quiet)
@@ -363,8 +356,7 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         "root": str(root),
         "smoke": smoke,
         "budget": dataclasses.asdict(b),
-        "image_generator": {"checkpoint": str(g_ckpt), "samples_png": str(grid_png),
-                            "final_losses": {k: itrainer.last.get(k) for k in ("d_loss", "g_loss")}},
+        "image_generator": img.summary(),
         "pca": {"file": str(pca_path), "plot": str(root / "pca_variance.png"),
                 "components_for_85pct": pca_result["value"]},
         "motion_generator": {"run": str(motion_run), "log": str(motion_run / "train_log.csv"),
@@ -417,6 +409,76 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         for k, v in recs["trained"]["metrics"].items():
             print("  " + format_metric_line(k, v).replace("\n", "\n  "))
     return json.loads(json.dumps(summary))
+
+
+SHIPPED_GENERATOR = "stylegan2.moving_mnist32_tiny"  # registered in vidbench.models.stylegan2
+
+
+@dataclass
+class _ImageGenerator:
+    """Stage 1's result: the frozen image generator and what the later stages and the summary need from it."""
+
+    G: torch.nn.Module  # StyleGAN2 Generator, eval mode, no grad
+    checkpoint: Path  # the file MoCoGAN-HD's run records point at
+    samples_png: Path  # a grid of G(z) for fixed z
+    frame_pool: torch.Tensor  # uint8 [F,H,W,3] moving_mnist training frames (the FID's real images come from here)
+    info: dict  # source, steps, sha256 / final losses, provenance
+
+    def summary(self) -> dict:
+        return {"checkpoint": str(self.checkpoint), "samples_png": str(self.samples_png), **self.info}
+
+
+def _image_generator_stage(b: QuickstartBudget, out: Path, seed: int, smoke: bool, quiet: bool,
+                           progress: bool) -> _ImageGenerator:
+    """Stage 1: load the shipped generator (``b.image_generator == "shipped"``) or train one here."""
+    from vidbench.models.image_train import (
+        FrameSampler,
+        ImageTrainConfig,
+        StyleGAN2Trainer,
+        build_frame_dataset,
+        save_image_grid,
+        tiny_preset,
+    )
+
+    if b.image_generator == "train":
+        _log(f"[1/5] image generator: StyleGAN2 (32², tiny) trained here on moving_mnist frames, {b.image_iters} "
+             f"steps × batch {b.image_batch}", quiet)
+        icfg = tiny_preset(iters=b.image_iters, batch=b.image_batch, r1=b.image_r1, lr=b.image_lr, seed=seed,
+                           sample_every=0, ckpt_every=0, pool_clips=32 if smoke else 256,
+                           log_every=max(1, min(25, b.image_iters)), n_sample=36)
+        trainer = StyleGAN2Trainer(icfg, out, progress=progress)
+        trainer.train()
+        ckpt = out / "checkpoint.pt"
+        if not ckpt.exists():
+            trainer.save_checkpoint()
+        return _ImageGenerator(trainer.G_ema.eval().requires_grad_(False), ckpt, trainer.save_samples("final.png"),
+                               trainer.sampler.pool,
+                               {"source": "trained", "steps": trainer.step,
+                                "final_losses": {k: trainer.last.get(k) for k in ("d_loss", "g_loss")}})
+    if b.image_generator != "shipped":
+        raise VidbenchError(f"quickstart: image_generator must be 'shipped' or 'train', got {b.image_generator!r}")
+    from vidbench.config import config_from_dict
+    from vidbench.models.stylegan2 import load_rosinality_checkpoint
+    from vidbench.weights import resolve_weights
+
+    r = resolve_weights(SHIPPED_GENERATOR)
+    if r.verified != "sha256":
+        raise VidbenchError(f"{r.path}: the shipped image generator does not match its sha256 (re-install vidbench)")
+    G, meta = load_rosinality_checkpoint(r.path)
+    tcfg = config_from_dict(ImageTrainConfig, meta["train_config"])
+    steps = meta.get("step")
+    _log(f"[1/5] image generator: the shipped StyleGAN2 (32², tiny; {steps} steps on moving_mnist frames), frozen; "
+         "--train-image-generator trains one here instead", quiet)
+    z = torch.randn(36, G.style_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        png = save_image_grid(torch.cat([G(zz, noise_mode="const") for zz in z.split(18)]), out / "samples.png")
+    # the FID's real images: frames of moving_mnist training clips, decoded like the generator's training pool
+    pool_cfg = dataclasses.replace(tcfg, seed=seed, pool_clips=32 if smoke else 64)
+    pool = FrameSampler(build_frame_dataset(pool_cfg), pool_cfg.pool_clips, torch.Generator().manual_seed(seed),
+                        progress=False).pool
+    return _ImageGenerator(G, r.path, png, pool, {"source": "shipped", "weights": SHIPPED_GENERATOR,
+                                                  "sha256": r.sha256, "steps": steps,
+                                                  "provenance": meta.get("provenance")})
 
 
 class _Jobs:

@@ -612,6 +612,11 @@ def _quickstart_section(summary: dict, root: Path) -> str:
     if gif and Path(gif).exists():
         parts.append("<h3>GIF grid (real | generated)</h3>" + image_html(gif, alt="real and generated clips",
                                                                           width=None))
+    ig = summary.get("image_generator") or {}
+    png = ig.get("samples_png")
+    if ig.get("source") == "shipped" and png and Path(png).exists():  # a trained one has its training section
+        parts.append(f"<h3>image generator: the shipped StyleGAN2 ({_e(ig.get('steps'))} steps), samples</h3>"
+                     + image_html(png, alt="image generator samples", width=384))
     parts.append(config_html(summary, title="quickstart.json"))
     return "\n".join(parts)
 

@@ -123,6 +123,23 @@ def test_checkpoint_is_rosinality_compatible(tmp_path):
     assert meta["config"]["size"] == 16 and meta["has_d"]
 
 
+def test_export_keeps_only_the_ema_generator_and_its_provenance(tmp_path):
+    tr = it.StyleGAN2Trainer(_micro(iters=2), tmp_path / "r", dataset=SquaresDataset(), progress=False)
+    tr.train()
+    out = it.export_generator(tmp_path / "r" / "checkpoint.pt", tmp_path / "g.pt", {"made_by": "test", "n": 2})
+    small = torch.load(out, map_location="cpu", weights_only=True)
+    assert set(small) == {"g_ema", "vidbench_config", "train_config", "step", "provenance", "format"}
+    assert small["step"] == 2 and small["provenance"] == {"made_by": "test", "n": 2}
+    assert out.stat().st_size < (tmp_path / "r" / "checkpoint.pt").stat().st_size / 2  # no G, D, optimisers
+    G, meta = sg.load_rosinality_checkpoint(out)
+    z = torch.randn(3, 16)
+    with torch.no_grad():
+        assert torch.equal(G(z, noise_mode="const"), tr.G_ema(z, noise_mode="const"))
+    assert not meta["has_d"] and meta["step"] == 2 and meta["provenance"]["made_by"] == "test"
+    assert meta["train_config"]["iters"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.pt", "r"]  # written atomically: no temp file left
+
+
 def test_fid_callback_hook_called(tmp_path):
     calls = []
 

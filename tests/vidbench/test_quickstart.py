@@ -5,9 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 
 from vidbench.cli import cli
+from vidbench.errors import VidbenchError
 from vidbench.quickstart import gif_grid, learning_signal, static_videos
 from vidbench.records import read_result
 from vidbench.video import read_video
@@ -45,8 +47,42 @@ def test_quickstart_cli_maps_exact_and_threads_onto_the_budget(monkeypatch):
     monkeypatch.setattr(qs, "run_quickstart", lambda out, **kw: seen.append(kw["budget"]) or {})
     assert CliRunner().invoke(cli, ["quickstart", "--json"]).exit_code == 0
     assert CliRunner().invoke(cli, ["quickstart", "--exact", "--threads", "1", "--json"]).exit_code == 0
-    assert seen[0] == qs.FULL and seen[0].eval_fast is True
+    assert CliRunner().invoke(cli, ["quickstart", "--train-image-generator", "--json"]).exit_code == 0
+    assert seen[0] == qs.FULL and seen[0].eval_fast is True and seen[0].image_generator == "shipped"
     assert seen[1].eval_fast is False and {seen[1].image_threads, seen[1].train_threads, seen[1].eval_threads} == {1}
+    assert seen[2].image_generator == "train" and seen[2].image_iters == qs.FULL.image_iters
+
+
+def test_shipped_image_generator_is_verified_and_loads(tmp_path):
+    from vidbench.quickstart import SHIPPED_GENERATOR, SMOKE, _image_generator_stage
+    from vidbench.weights import resolve_weights, sha256_file
+
+    r = resolve_weights(SHIPPED_GENERATOR)
+    assert r.verified == "sha256" and r.sha256 == sha256_file(r.path) == r.spec.sha256
+    assert r.path.stat().st_size == r.spec.size
+    img = _image_generator_stage(SMOKE, tmp_path / "g", seed=3, smoke=True, quiet=True, progress=False)
+    assert img.checkpoint == r.path and img.info["source"] == "shipped" and img.info["sha256"] == r.sha256
+    assert img.G.size == 32 and not any(p.requires_grad for p in img.G.parameters())
+    prov = img.info["provenance"]  # how it was made, inside the file itself
+    assert prov["step"] == img.info["steps"] == prov["run_config"]["iters"]
+    assert prov["run_config"]["dataset"] == "moving_mnist" and prov["train_wall_s"] > 0
+    assert img.samples_png.exists()
+    pool = img.frame_pool  # moving_mnist training frames for the FID's real side
+    assert pool.dtype == torch.uint8 and pool.shape[1:] == (32, 32, 3) and len(pool) == 32 * 16
+
+
+def test_image_generator_stage_trains_one_when_asked(tmp_path):
+    import dataclasses
+
+    from vidbench.quickstart import SMOKE, _image_generator_stage
+
+    b = dataclasses.replace(SMOKE, image_generator="train", image_iters=2)
+    img = _image_generator_stage(b, tmp_path / "g", seed=0, smoke=True, quiet=True, progress=False)
+    assert img.info["source"] == "trained" and img.info["steps"] == 2 and img.checkpoint.exists()
+    assert set(img.info["final_losses"]) == {"d_loss", "g_loss"} and img.samples_png.exists()
+    with pytest.raises(VidbenchError, match="'shipped' or 'train'"):
+        _image_generator_stage(dataclasses.replace(SMOKE, image_generator="pretrained"), tmp_path / "h", seed=0,
+                               smoke=True, quiet=True, progress=False)
 
 
 @pytest.mark.timeout(300)  # < 60 s on an idle 2-core machine; headroom for a loaded CI runner
@@ -94,6 +130,7 @@ def test_quickstart_smoke_runs_the_whole_pipeline(tmp_path, monkeypatch):
     assert "quickstart: trained" in s["table"] and "fvd6_16f" in s["table"]
     assert any("vidbench weights fetch i3d" in line for line in s["summary_lines"])
     assert set(s["timings"]) >= {"image_generator", "pca", "motion_generator", "eval", "report", "total"}
+    assert s["image_generator"]["source"] == "shipped" and s["image_generator"]["sha256"]
 
 
 @pytest.mark.slow

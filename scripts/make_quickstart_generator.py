@@ -1,0 +1,75 @@
+"""Export the frozen image generator that ships with vidbench for `vidbench quickstart`.
+
+The file ``vidbench/assets/stylegan2-moving_mnist32-tiny.pt`` was made with these two commands (2-core AMD EPYC,
+114 s for the first):
+
+    vidbench train image --dataset moving_mnist --preset tiny --set iters=1000 --set r1=0.05 --set lr=0.0025 \\
+        --set seed=0 --set sample_every=0 --set ckpt_every=0 --out runs/
+    python scripts/make_quickstart_generator.py runs/stylegan2-moving_mnist-... --note "..."
+
+That is the generator `vidbench quickstart --train-image-generator --seed 0` trains (same configuration; on that
+machine its EMA weights came out bit for bit identical).
+
+It keeps the EMA generator of the chosen checkpoint and a provenance record (the run's configuration, training wall
+time from its log, the machine, the vidbench commit, torch version), then prints the sha256 and size to pin in the
+``stylegan2.moving_mnist32_tiny`` weights entry (``models/stylegan2.py``). The training is seeded, so the
+same commands give the same generator on the same machine and torch build; other machines give a different (equally
+trained) one, which needs its own sha256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import subprocess
+from pathlib import Path
+
+import torch
+from vidbench.models.image_train import export_generator
+
+from vidbench.machine import cpu_summary
+from vidbench.weights import sha256_file
+
+ASSET = Path(__file__).resolve().parents[1] / "vidbench" / "assets" / "stylegan2-moving_mnist32-tiny.pt"
+
+
+def _train_seconds(run: Path, step: int) -> float | None:
+    """Elapsed training seconds at ``step`` from the run's train_log.csv (None when the log has no such row)."""
+    with open(run / "train_log.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("step") and int(r["step"]) <= step]
+    return float(rows[-1]["elapsed_s"]) if rows else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("run", type=Path, help="a `vidbench train image` run folder")
+    ap.add_argument("--step", type=int, default=None, help="checkpoint step (default: the latest, checkpoint.pt)")
+    ap.add_argument("--out", type=Path, default=ASSET)
+    ap.add_argument("--note", default=None, help="free text stored in the provenance (e.g. what it was checked against)")
+    args = ap.parse_args()
+    ckpt = args.run / "checkpoint.pt" if args.step is None else args.run / "checkpoints" / f"{args.step:06d}.pt"
+    step = int(torch.load(ckpt, map_location="cpu", weights_only=True)["step"])
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                                cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    provenance = {
+        "made_by": "vidbench train image (config below) + scripts/make_quickstart_generator.py",
+        "run_config": json.loads((args.run / "config.json").read_text()),
+        "step": step,
+        "train_wall_s": _train_seconds(args.run, step),
+        "machine": cpu_summary(),
+        "torch": str(torch.__version__),
+        "vidbench_commit": commit,
+        "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "note": args.note,
+    }
+    path = export_generator(ckpt, args.out, provenance)
+    print(json.dumps({"path": str(path), "sha256": sha256_file(path), "size": path.stat().st_size, "step": step}))
+
+
+if __name__ == "__main__":
+    main()
