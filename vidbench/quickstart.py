@@ -2,8 +2,10 @@
 
 Stages (each timed and printed; wall and CPU seconds):
 
-1. **image generator** — a tiny StyleGAN2 trained on moving_mnist frames (the frozen image generator of MoCoGAN-HD,
-   §3), on every core (nothing else runs then);
+1. **image generator** — the frozen image generator of MoCoGAN-HD (§3): by default the tiny StyleGAN2 32² that ships
+   with vidbench (weights ``stylegan2.moving_mnist32_tiny``: 1,000 steps on moving_mnist frames, sha256-pinned,
+   provenance inside the file); with ``image_generator="train"`` (``--train-image-generator``) one trained here on
+   every core (nothing else runs then);
 2. **PCA** — W-space PCA of its mapping network (the V of Eqn. 2) and the PCA-variance curve (App. E);
 3. **motion generator** — MoCoGAN-HD's G_M trained with the frozen image generator (Eqn. 1–7, recipe ``paper``),
    one torch thread; a step-0 checkpoint is kept for comparison;
@@ -257,7 +259,8 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
     fid_name = f"fid{b.fid_images}"
     _log(f"      {timings['image_generator']['wall_s']:.0f} s", quiet)
     floor_job = jobs.submit("bg: real-vs-real floor", _evaluate_job, floor_cfg, str(ev_root), 1)
-    # the FID's real images: frames drawn without replacement from the pool stage 1 decoded (its training frames)
+    # the FID's real images: moving_mnist training frames drawn without replacement from stage 1's frame pool (a
+    # trained generator's own training pool; for the shipped one, 64 training clips decoded for this)
     fid_real = _fid_real_frames(img.frame_pool, b.fid_images, seed)
 
     # 2. PCA of W ---------------------------------------------------------------------------------------------

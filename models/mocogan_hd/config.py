@@ -109,6 +109,7 @@ class MoCoGANHDConfig:
 
     # ---- optimisation (App. B)
     lr: float = 1e-4  # Adam lr for G_M, D_V, D_I (App. B)
+    d_lr: Optional[float] = None  # Adam lr of D_V and D_I (None: resolved to ``lr``, as in the paper)
     g_betas: Optional[tuple[float, float]] = None
     dv_betas: Optional[tuple[float, float]] = None
     di_betas: Optional[tuple[float, float]] = None
@@ -146,6 +147,8 @@ class MoCoGANHDConfig:
             raise ConfigError(f"d_fake must be 'regenerate' or 'reuse', got {r.d_fake!r}")
         if r.g_steps_per_d < 1:
             raise ConfigError("g_steps_per_d must be >= 1")
+        if r.lr <= 0 or (r.d_lr is not None and r.d_lr <= 0):
+            raise ConfigError(f"lr ({r.lr}) and d_lr ({r.d_lr}) must be > 0 (d_lr None: the discriminators use lr)")
         if r.image_d == "patch" and r.domain == "cross":
             raise ConfigError("image_d=patch conditions on real first frames and only exists in-domain; use biggan")
         if r.image_d == "patch" and r.image_gan_loss == "hinge":
@@ -232,6 +235,8 @@ def resolve_config(cfg: MoCoGANHDConfig) -> MoCoGANHDConfig:
     """Return ``cfg`` with every ``None`` field filled from its recipe and domain (explicit values are kept)."""
     defaults = recipe_defaults(cfg.recipe, cfg.domain)
     fill = {k: v for k, v in defaults.items() if getattr(cfg, k) is None}
+    if cfg.d_lr is None:  # not a recipe field: the discriminators train at ``lr`` unless told otherwise
+        fill["d_lr"] = cfg.lr
     out = dataclasses.replace(cfg, **fill)
     missing = [f.name for f in dataclasses.fields(out) if getattr(out, f.name) is None]
     if missing:  # pragma: no cover - guards the recipe table against new fields

@@ -257,9 +257,9 @@ class Trainer:
         self.banks = self.banks.to(self.device)
 
         self.opt_g = torch.optim.Adam(gm.parameters(), lr=cfg.lr, betas=tuple(cfg.g_betas), eps=1e-8)
-        self.opt_dv = (torch.optim.Adam(self.dv.parameters(), lr=cfg.lr, betas=tuple(cfg.dv_betas), eps=1e-8)
+        self.opt_dv = (torch.optim.Adam(self.dv.parameters(), lr=cfg.d_lr, betas=tuple(cfg.dv_betas), eps=1e-8)
                        if self.dv is not None else None)
-        self.opt_di = (torch.optim.Adam(self.di.parameters(), lr=cfg.lr, betas=tuple(cfg.di_betas), eps=cfg.di_eps)
+        self.opt_di = (torch.optim.Adam(self.di.parameters(), lr=cfg.d_lr, betas=tuple(cfg.di_betas), eps=cfg.di_eps)
                        if self.di is not None else None)
         for m in (gm, self.dv, self.di, self.di_ema, self.banks):
             broadcast_module(m)

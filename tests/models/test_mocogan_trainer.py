@@ -112,6 +112,18 @@ def test_d_fake_is_validated():
         tiny_config(d_fake="sometimes").validate()
 
 
+def test_d_lr_sets_the_discriminators_lr_only(tiny_g, mnist):
+    from vidbench.config import ConfigError
+
+    same = _trainer(tiny_g, mnist, lr=3e-4)
+    assert {g["lr"] for o in (same.opt_g, same.opt_dv, same.opt_di) for g in o.param_groups} == {3e-4}
+    split = _trainer(tiny_g, mnist, lr=3e-4, d_lr=5e-5)
+    assert [g["lr"] for g in split.opt_g.param_groups] == [3e-4]
+    assert {g["lr"] for o in (split.opt_dv, split.opt_di) for g in o.param_groups} == {5e-5}
+    with pytest.raises(ConfigError, match="d_lr"):
+        tiny_config(d_lr=0.0).validate()
+
+
 def _losses(row):
     return {k: v for k, v in row.items() if k not in ("time_s", "iter_s")}
 
