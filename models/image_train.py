@@ -507,8 +507,8 @@ def export_generator(checkpoint: str | os.PathLike, out: str | os.PathLike, prov
 
     Keeps ``g_ema`` (rosinality key names), ``vidbench_config`` (the architecture), ``train_config``, ``step`` and a
     ``provenance`` dict (how it was made: command, machine, wall time, ...; JSON values only); drops G, D, the
-    optimisers and the RNG states. The file is what MoCoGAN-HD uses as its image generator (``load_rosinality_checkpoint`` reads it) and
-    loads with ``torch.load(weights_only=True)``. Written atomically.
+    optimisers and the RNG states. The file is what MoCoGAN-HD uses as its image generator
+    (``load_rosinality_checkpoint`` reads it) and loads with ``torch.load(weights_only=True)``. Written atomically.
     """
     ck = _read_checkpoint(Path(checkpoint))
     small = {"g_ema": ck["g_ema"], "vidbench_config": ck["vidbench_config"], "train_config": ck["train_config"],

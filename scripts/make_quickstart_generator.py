@@ -47,7 +47,8 @@ def main() -> None:
     ap.add_argument("run", type=Path, help="a `vidbench train image` run folder")
     ap.add_argument("--step", type=int, default=None, help="checkpoint step (default: the latest, checkpoint.pt)")
     ap.add_argument("--out", type=Path, default=ASSET)
-    ap.add_argument("--note", default=None, help="free text stored in the provenance (e.g. what it was checked against)")
+    ap.add_argument("--note", default=None,
+                    help="free text stored in the provenance (e.g. what it was checked against)")
     args = ap.parse_args()
     ckpt = args.run / "checkpoint.pt" if args.step is None else args.run / "checkpoints" / f"{args.step:06d}.pt"
     step = int(torch.load(ckpt, map_location="cpu", weights_only=True)["step"])

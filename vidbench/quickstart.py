@@ -84,13 +84,15 @@ class QuickstartBudget:
 
 
 FULL = QuickstartBudget(image_generator="shipped", image_iters=1000, image_batch=16, image_r1=0.05, image_lr=0.0025,
-                        pca_samples=20_000, motion_steps=500, motion_batch=8, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8,
-                        eval_videos=64, eval_frames=16, div_videos=16, div_content=8, fid_images=256, bootstrap=100,
-                        image_threads=0, train_threads=1, eval_threads=0)
+                        pca_samples=20_000, motion_steps=500, motion_batch=8, motion_lr=2e-3,
+                        motion_d_fake="regenerate", train_frames=8, eval_videos=64, eval_frames=16, div_videos=16,
+                        div_content=8, fid_images=256, bootstrap=100, image_threads=0, train_threads=1,
+                        eval_threads=0)
 SMOKE = QuickstartBudget(image_generator="shipped", image_iters=8, image_batch=16, image_r1=0.05, image_lr=0.0025,
-                         pca_samples=2_000, motion_steps=3, motion_batch=4, motion_lr=2e-3, motion_d_fake="regenerate", train_frames=8,
-                         eval_videos=6, eval_frames=16, div_videos=4, div_content=2, fid_images=8, bootstrap=20,
-                         image_threads=1, train_threads=1, eval_threads=1)
+                         pca_samples=2_000, motion_steps=3, motion_batch=4, motion_lr=2e-3,
+                         motion_d_fake="regenerate", train_frames=8, eval_videos=6, eval_frames=16, div_videos=4,
+                         div_content=2, fid_images=8, bootstrap=20, image_threads=1, train_threads=1,
+                         eval_threads=1)
 
 FETCH_HINT = "vidbench weights fetch i3d && vidbench weights fetch fid"
 
@@ -292,7 +294,9 @@ def run_quickstart(out: str | Path = "runs", *, smoke: bool = False, seed: int =
         ds = build_dataset("moving_mnist", num_frames=mcfg.num_frames * stride, size=int(G.size), seed=seed,
                            stride=1)
         meta = {"model": "mocohd", "dataset": {"name": "moving_mnist", "fingerprint": ds.fingerprint()},
-                "image_generator": {"path": str(g_ckpt.resolve())}, "pca": {"path": str(Path(pca_path).resolve())}}
+                "image_generator": {"path": str(g_ckpt.resolve()),  # + weights name and sha256 when shipped
+                                    **{k: img.info[k] for k in ("weights", "sha256") if k in img.info}},
+                "pca": {"path": str(Path(pca_path).resolve())}}
         mtrainer = Trainer(mcfg, G, torch.as_tensor(pca.components), torch.as_tensor(pca.stdev), ds,
                            run_dir=motion_run, progress=progress, meta=meta)
         step0_ckpt = mtrainer.save_checkpoint(root / "motion_step0" / "step0.pt", keep=False)

@@ -131,6 +131,10 @@ def test_quickstart_smoke_runs_the_whole_pipeline(tmp_path, monkeypatch):
     assert any("vidbench weights fetch i3d" in line for line in s["summary_lines"])
     assert set(s["timings"]) >= {"image_generator", "pca", "motion_generator", "eval", "report", "total"}
     assert s["image_generator"]["source"] == "shipped" and s["image_generator"]["sha256"]
+    # the motion checkpoints name the exact image generator they were trained with
+    ck = torch.load(s["motion_generator"]["step0_checkpoint"], map_location="cpu", weights_only=True)
+    assert ck["meta"]["image_generator"]["sha256"] == s["image_generator"]["sha256"]
+    assert ck["meta"]["image_generator"]["weights"] == "stylegan2.moving_mnist32_tiny"
 
 
 @pytest.mark.slow
