@@ -23,13 +23,13 @@ import argparse
 import csv
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 
 import torch
 from vidbench.models.image_train import export_generator
 
 from vidbench.machine import cpu_summary
+from vidbench.records import git_commit
 from vidbench.weights import sha256_file
 
 ASSET = Path(__file__).resolve().parents[1] / "vidbench" / "assets" / "stylegan2-moving_mnist32-tiny.pt"
@@ -52,11 +52,6 @@ def main() -> None:
     args = ap.parse_args()
     ckpt = args.run / "checkpoint.pt" if args.step is None else args.run / "checkpoints" / f"{args.step:06d}.pt"
     step = int(torch.load(ckpt, map_location="cpu", weights_only=True)["step"])
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                                cwd=Path(__file__).parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
     provenance = {
         "made_by": "vidbench train image (config below) + scripts/make_quickstart_generator.py",
         "run_config": json.loads((args.run / "config.json").read_text()),
@@ -64,7 +59,7 @@ def main() -> None:
         "train_wall_s": _train_seconds(args.run, step),
         "machine": cpu_summary(),
         "torch": str(torch.__version__),
-        "vidbench_commit": commit,
+        "vidbench_commit": git_commit(),
         "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "note": args.note,
     }
