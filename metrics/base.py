@@ -116,6 +116,9 @@ class Metric:
     """Base class: subclasses set ``kind`` and ``protocol`` and implement update/compute/reset."""
 
     kind: ClassVar[str] = ""
+    # distribution metrics with a real-statistics cache: which sets it can cache ("real"; FVD also "fake", the
+    # second real set of ``eval --gt``, through ``try_load_real_cache(key, side=...)``)
+    cache_sides: ClassVar[tuple[str, ...]] = ()
     name: str
     protocol: Any
     options: MetricOptions

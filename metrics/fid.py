@@ -84,6 +84,7 @@ class FID(Metric):
     """Distribution metric on frames: ``update(videos_or_images, real=bool)``, ``compute()``."""
 
     kind = "distribution"
+    cache_sides = ("real",)
 
     def __init__(self, name: str, protocol: FidProtocol, options: MetricOptions | None = None, extractor=None):
         super().__init__(name, protocol, options)

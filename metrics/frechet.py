@@ -266,10 +266,15 @@ def _group_index(groups, n: int) -> tuple[np.ndarray, int]:
     return idx.reshape(n), int(idx.max()) + 1
 
 
+def _weighted_mean(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Total weights [B] and means [B,D] of rows ``x`` [n,D] under integer resampling weights ``w`` [B,n]."""
+    tot = w.sum(axis=1)  # [B]
+    return tot, (w @ x) / tot[:, None]
+
+
 def _weighted_moments(x: np.ndarray, w: np.ndarray, ddof: int) -> tuple[np.ndarray, np.ndarray]:
     """Means [B,D] and covariances [B,D,D] of rows ``x`` [n,D] with integer resampling weights ``w`` [B,n]."""
-    tot = w.sum(axis=1)  # [B]
-    mu = (w @ x) / tot[:, None]  # [B,D]
+    tot, mu = _weighted_mean(x, w)
     second = np.swapaxes(w[:, :, None] * x, 1, 2) @ x  # [B,D,D] sum_i w_i x_i x_i^T
     cov = (second - tot[:, None, None] * mu[:, :, None] * mu[:, None, :]) / (tot - ddof)[:, None, None]
     return mu, (cov + np.swapaxes(cov, 1, 2)) / 2.0
@@ -291,8 +296,7 @@ def _weighted_factors(x: np.ndarray, w: np.ndarray, ddof: int) -> tuple[np.ndarr
     ``F_b = diag(sqrt(w_b)) (x - mu_b) / sqrt(sum(w_b) - ddof)``, so ``F_b^T F_b`` is the covariance that
     :func:`_weighted_moments` returns. Rows of weight 0 stay in as rows of zeros (a uniform batch shape; they add only
     zero singular values in :func:`trace_sqrt_product_factored`)."""
-    tot = w.sum(axis=1)  # [B]
-    mu = (w @ x) / tot[:, None]  # [B,D]
+    tot, mu = _weighted_mean(x, w)
     scale = np.sqrt(w / (tot - ddof)[:, None])  # [B,n]
     return mu, scale[:, :, None] * (x[None, :, :] - mu[:, None, :])  # [B,n,D]
 

@@ -256,6 +256,7 @@ class FVD(Metric):
     """Streaming FVD: ``update(videos, real=...)`` any number of times, then ``compute()``."""
 
     kind = "distribution"
+    cache_sides = ("real", "fake")
 
     def __init__(self, name: str, protocol: FVDProtocol, options: MetricOptions | None = None):
         options = options or MetricOptions()

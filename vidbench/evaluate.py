@@ -576,11 +576,7 @@ class _Evaluation:
         def key(s: _Slot) -> str:
             return clips_key(self.fp, self.rule, s.n_fake, start=self.n_real_a)
 
-        def caches_sets(m) -> bool:  # a distribution metric whose cache takes side="fake" (FVD)
-            loader = getattr(m, "try_load_real_cache", None)
-            return m.kind == "distribution" and loader is not None and "side" in inspect.signature(loader).parameters
-
-        cacheable = [s for s in self.slots if s.n_fake and caches_sets(s.metric)]
+        cacheable = [s for s in self.slots if s.n_fake and "fake" in s.metric.cache_sides]
         for s in cacheable:
             if s.metric.try_load_real_cache(key(s), side="fake"):
                 s.fed_fake = s.n_fake
@@ -604,9 +600,8 @@ class _Evaluation:
         real_slots = [s for s in self.slots if s.n_real and
                       (s.metric.kind == "distribution" or (self.cfg.gt and s.metric.kind == "sample"))]
         for s in real_slots:
-            loader = getattr(s.metric, "try_load_real_cache", None)
-            if s.metric.kind == "distribution" and loader is not None:
-                s.real_cached = bool(loader(clips_key(self.fp, self.rule, s.n_real)))
+            if "real" in s.metric.cache_sides:
+                s.real_cached = bool(s.metric.try_load_real_cache(clips_key(self.fp, self.rule, s.n_real)))
         need = max([s.n_real for s in real_slots if not s.real_cached], default=0)
         if not need:
             return
@@ -622,9 +617,8 @@ class _Evaluation:
                     s.ids += [r.video_id for r in part[:take]]
                 s.fed_real += take
         for s in real_slots:
-            saver = getattr(s.metric, "save_real_cache", None)
-            if s.metric.kind == "distribution" and saver is not None and not s.real_cached:
-                saver(clips_key(self.fp, self.rule, s.n_real))
+            if "real" in s.metric.cache_sides and not s.real_cached:
+                s.metric.save_real_cache(clips_key(self.fp, self.rule, s.n_real))
 
     # ------------------------------------------------------------------------------------------------ results
     def _eval_protocol(self) -> dict:

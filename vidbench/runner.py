@@ -113,13 +113,12 @@ def run_metric(
     if metric.kind == "distribution":
         if real_batches is None or fake_batches is None:
             raise VidbenchError(f"{name} compares two sets: pass --real PATH as well as --fake PATH")
-        loader = getattr(metric, "try_load_real_cache", None)
-        if not (real_fingerprint and loader and loader(real_fingerprint)):
+        cacheable = bool(real_fingerprint) and "real" in metric.cache_sides
+        if not (cacheable and metric.try_load_real_cache(real_fingerprint)):
             for _, vids in real_batches():
                 metric.update(vids, real=True)
-            saver = getattr(metric, "save_real_cache", None)
-            if saver and real_fingerprint:
-                saver(real_fingerprint)
+            if cacheable:
+                metric.save_real_cache(real_fingerprint)
         for _, vids in fake_batches():
             metric.update(vids, real=False)
         result = metric.compute()
