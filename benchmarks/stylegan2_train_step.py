@@ -32,11 +32,12 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20, help="timed steps per setting (after 3 warm-up steps)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    out: dict = {"setting": f"tiny preset, batch {FULL.image_batch}, R1 gamma {FULL.image_r1}",
+    out: dict = {"setting": f"tiny preset, batch {FULL.image_batch}, R1 gamma {FULL.image_r1}, augment "
+                            f"{FULL.image_augment} (the quickstart's --train-image-generator recipe)",
                  "cpu": cpu_summary(), "torch": torch.__version__, "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = tiny_preset(iters=10, batch=FULL.image_batch, r1=FULL.image_r1, lr=FULL.image_lr, sample_every=0,
-                          ckpt_every=0, pool_clips=32, log_every=10**9)
+        cfg = tiny_preset(iters=10, batch=FULL.image_batch, r1=FULL.image_r1, lr=FULL.image_lr,
+                          augment=FULL.image_augment, sample_every=0, ckpt_every=0, pool_clips=32, log_every=10**9)
         trainer = StyleGAN2Trainer(cfg, Path(tmp) / "run", progress=False)
         for nt in (int(t) for t in args.threads.split(",")):
             torch.set_num_threads(nt)

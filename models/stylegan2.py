@@ -808,10 +808,11 @@ for _spec, _aliases in [
                 license=_LIC_MOCO, description="MoCoGAN-HD's FaceForensics StyleGAN2 256² (FID 10.99)",
                 source=_DRIVE), ()),
     (WeightSpec("stylegan2.moving_mnist32_tiny", "stylegan2-moving_mnist32-tiny.pt", None,
-                "2fae94b61f865d6c32eefe7a21ff335e5fd2505452c59de78d032003747327c2", size=614037,
+                "e1479a2a9c3e52b0ed700506a305c10b91b3ad29f9ff0e12a27b71ba35959240", size=614677,
                 license="Apache-2.0 (vidbench); trained on scikit-learn's digits (UCI, CC BY 4.0)",
-                description="vidbench's tiny StyleGAN2 32² (1,000 steps on moving_mnist frames): the frozen image "
-                            "generator of `vidbench quickstart`; EMA weights + provenance",
+                description="vidbench's tiny StyleGAN2 32² (3,000 steps × batch 32 on moving_mnist frames, DiffAugment "
+                            "translation): the frozen image generator of `vidbench quickstart`; EMA weights + "
+                            "provenance",
                 source="ships with vidbench (vidbench/assets); remake: scripts/make_quickstart_generator.py",
                 package="vidbench:assets/stylegan2-moving_mnist32-tiny.pt"), ()),
     (WeightSpec("stylegan2.sky128_mocoganhd", "sky-fid10.8013-snapshot-012633.pt", None, None, license=_LIC_MOCO,

@@ -49,12 +49,16 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ASSET)
     ap.add_argument("--note", default=None,
                     help="free text stored in the provenance (e.g. what it was checked against)")
+    ap.add_argument("--made-by", default="vidbench train image (config below) + scripts/make_quickstart_generator.py",
+                    help="how the run was trained (the exact command)")
     args = ap.parse_args()
     ckpt = args.run / "checkpoint.pt" if args.step is None else args.run / "checkpoints" / f"{args.step:06d}.pt"
-    step = int(torch.load(ckpt, map_location="cpu", weights_only=True)["step"])
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    step = int(state["step"])
+    cfg_file = args.run / "config.json"  # `vidbench train image` writes it; a StyleGAN2Trainer run has the checkpoint's
     provenance = {
-        "made_by": "vidbench train image (config below) + scripts/make_quickstart_generator.py",
-        "run_config": json.loads((args.run / "config.json").read_text()),
+        "made_by": args.made_by,
+        "run_config": json.loads(cfg_file.read_text()) if cfg_file.exists() else state["train_config"],
         "step": step,
         "train_wall_s": _train_seconds(args.run, step),
         "machine": cpu_summary(),
