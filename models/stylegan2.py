@@ -808,7 +808,7 @@ for _spec, _aliases in [
                 license=_LIC_MOCO, description="MoCoGAN-HD's FaceForensics StyleGAN2 256² (FID 10.99)",
                 source=_DRIVE), ()),
     (WeightSpec("stylegan2.moving_mnist32_tiny", "stylegan2-moving_mnist32-tiny.pt", None,
-                "e1479a2a9c3e52b0ed700506a305c10b91b3ad29f9ff0e12a27b71ba35959240", size=614677,
+                "bc6dccf1a4eed49706eafc386c139e4d9b134edb92ab4a20d0469d318edd8638", size=614805,
                 license="Apache-2.0 (vidbench); trained on scikit-learn's digits (UCI, CC BY 4.0)",
                 description="vidbench's tiny StyleGAN2 32² (3,000 steps × batch 32 on moving_mnist frames, DiffAugment "
                             "translation): the frozen image generator of `vidbench quickstart`; EMA weights + "
