@@ -3,9 +3,9 @@
 Stages (each timed and printed; wall and CPU seconds):
 
 1. **image generator** — the frozen image generator of MoCoGAN-HD (§3): by default the tiny StyleGAN2 32² that ships
-   with vidbench (weights ``stylegan2.moving_mnist32_tiny``: 1,000 steps on moving_mnist frames, sha256-pinned,
-   provenance inside the file); with ``image_generator="train"`` (``--train-image-generator``) one trained here on
-   every core (nothing else runs then);
+   with vidbench (weights ``stylegan2.moving_mnist32_tiny``: 3,000 steps × batch 32 on moving_mnist frames with
+   DiffAugment translation, sha256-pinned, provenance inside the file); with ``image_generator="train"``
+   (``--train-image-generator``) one trained here with the same recipe on every core (nothing else runs then);
 2. **PCA** — W-space PCA of its mapping network (the V of Eqn. 2) and the PCA-variance curve (App. E);
 3. **motion generator** — MoCoGAN-HD's G_M trained with the frozen image generator (Eqn. 1–7, recipe ``paper``),
    one torch thread; a step-0 checkpoint is kept for comparison;

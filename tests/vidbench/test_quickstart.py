@@ -71,6 +71,22 @@ def test_shipped_image_generator_is_verified_and_loads(tmp_path):
     assert pool.dtype == torch.uint8 and pool.shape[1:] == (32, 32, 3) and len(pool) == 32 * 16
 
 
+def test_train_image_generator_recipe_is_the_shipped_generators():
+    """`--train-image-generator` trains with the recipe the shipped generator's provenance records (up to its step)."""
+    import torch
+
+    from vidbench.quickstart import FULL, SHIPPED_GENERATOR
+    from vidbench.weights import resolve_weights
+
+    prov = torch.load(resolve_weights(SHIPPED_GENERATOR).path, map_location="cpu", weights_only=True)["provenance"]
+    rc = prov["run_config"]
+    assert FULL.image_iters == prov["step"]
+    assert (FULL.image_batch, FULL.image_r1, FULL.image_lr, FULL.image_augment, FULL.image_ema_kimg,
+            FULL.image_pool_clips) == (rc["batch"], rc["r1"], rc["lr"], rc["augment"], rc["ema_half_life_kimg"],
+                                       rc["pool_clips"])
+    assert (rc["size"], rc["channel_max"], rc["style_dim"], rc["seed"]) == (32, 32, 128, 0)
+
+
 def test_image_generator_stage_trains_one_when_asked(tmp_path):
     import dataclasses
 
