@@ -88,12 +88,14 @@ class QuickstartBudget:
 
 # the image_* fields are the recipe of the shipped generator (its provenance has the full configuration)
 FULL = QuickstartBudget(image_generator="shipped", image_iters=3000, image_batch=32, image_r1=0.05, image_lr=0.0025,
-                        image_augment="translation", image_ema_kimg=10.0, image_pool_clips=4096, pca_samples=20_000, motion_steps=300, motion_batch=8, motion_lr=2e-3,
+                        image_augment="translation", image_ema_kimg=10.0, image_pool_clips=4096, pca_samples=20_000,
+                        motion_steps=300, motion_batch=8, motion_lr=2e-3,
                         motion_d_fake="regenerate", train_frames=8, eval_videos=64, eval_frames=16, div_videos=16,
                         div_content=8, fid_images=256, bootstrap=100, image_threads=0, train_threads=1,
                         eval_threads=0)
 SMOKE = QuickstartBudget(image_generator="shipped", image_iters=8, image_batch=16, image_r1=0.05, image_lr=0.0025,
-                         image_augment="translation", image_ema_kimg=10.0, image_pool_clips=32, pca_samples=2_000, motion_steps=3, motion_batch=4, motion_lr=2e-3,
+                         image_augment="translation", image_ema_kimg=10.0, image_pool_clips=32, pca_samples=2_000,
+                         motion_steps=3, motion_batch=4, motion_lr=2e-3,
                          motion_d_fake="regenerate", train_frames=8, eval_videos=6, eval_frames=16, div_videos=4,
                          div_content=2, fid_images=8, bootstrap=20, image_threads=1, train_threads=1,
                          eval_threads=1)

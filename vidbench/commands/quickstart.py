@@ -21,9 +21,9 @@ import click
               help="FVD with the fp32 I3D everywhere. Default: fast mode (bf16 trunk) on CPUs with AVX512-BF16/AMX, "
                    "about 2x faster per clip on one thread, values within about 1 % (its own protocol id).")
 @click.option("--train-image-generator", "train_image", is_flag=True,
-              help="Train the tiny StyleGAN2 here with the shipped one's recipe (3,000 steps × batch 32; about 16 minutes on "
-                   "2 cores) instead of using the frozen one that ships with vidbench (`vidbench weights path "
-                   "stylegan2.moving_mnist32_tiny`).")
+              help="Train the tiny StyleGAN2 here with the shipped one's recipe (3,000 steps × batch 32; about 16 "
+                   "minutes on 2 cores) instead of using the frozen one that ships with vidbench (`vidbench weights "
+                   "path stylegan2.moving_mnist32_tiny`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (and nothing else).")
 def command(out, smoke, seed, threads, exact, train_image, as_json):
     """Train MoCoGAN-HD's motion generator on moving_mnist with a frozen tiny StyleGAN2 (the one that ships with
